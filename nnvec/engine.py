@@ -1,0 +1,156 @@
+"""The matrix engine: backprop over a whole mini-batch at once.
+
+A mini-batch of m samples is an ``(m, n_in)`` C-contiguous matrix (samples
+as rows, gathered from the training set by an index permutation into a
+buffer allocated once per fit). Each layer is one matrix product; BP1 and
+BP2's Hadamard products and the sigmoid run as fused numba kernels
+(``engine="numba"``) or their numpy twins (``engine="numpy"``); the gradient
+``nabla_w = delta^T A`` is one more product. No per-example Python runs
+anywhere in training.
+
+In rows layout the book's equations read, for layer l with ``A^0 = X``::
+
+    Z^l = A^{l-1} W^l.T + b^l          A^l = sigma(Z^l)
+    Delta^L = (A^L - Y) * sigma'(Z^L)                   (BP1, quadratic)
+    Delta^l = (Delta^{l+1} W^{l+1}) * sigma'(Z^l)        (BP2)
+    nabla_b^l = sum over rows of Delta^l                (BP3)
+    nabla_w^l = Delta^l.T A^{l-1}                       (BP4)
+"""
+
+import copy
+
+import numpy as np
+
+from . import _kernels, _numpy_kernels
+from ._base import BaseNetwork
+from .costs import CrossEntropyCost, QuadraticCost
+
+ENGINES = {"numba": _kernels, "numpy": _numpy_kernels}
+
+
+class _Buffers:
+    """Every array one mini-batch step needs, allocated once per fit."""
+
+    def __init__(self, sizes, m, dtype):
+        self.m = m
+        self.y = np.empty((m, sizes[-1]), dtype)
+        self.acts = [np.empty((m, n), dtype) for n in sizes]  # acts[0] is the input X
+        self.zs = [np.empty((m, n), dtype) for n in sizes[1:]]
+        self.deltas = [np.empty((m, n), dtype) for n in sizes[1:]]
+        self.nabla_b = [np.empty(n, dtype) for n in sizes[1:]]
+        self.nabla_w = [np.empty((n_out, n_in), dtype)
+                        for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+        self.flat_nabla_w = [nw.reshape(-1) for nw in self.nabla_w]
+
+    def rows(self, r):
+        """The same buffers cut to the first ``r <= m`` rows (the last, short batch)."""
+        if r == self.m:
+            return self
+        v = copy.copy(self)
+        v.m = r
+        v.y = self.y[:r]
+        v.acts = [a[:r] for a in self.acts]
+        v.zs = [z[:r] for z in self.zs]
+        v.deltas = [d[:r] for d in self.deltas]
+        return v
+
+
+class Network(BaseNetwork):
+    """A feedforward sigmoid network trained by mini-batch matrix backprop.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Neurons per layer, input first, e.g. ``[784, 30, 10]``.
+    cost : {"quadratic", "cross-entropy"}, a cost class or instance, default "quadratic"
+    init : {"large", "default"}, default "large"
+        "large": chapter 1's N(0, 1) weights and biases. "default": chapter
+        3's N(0, 1/n_in) weights, N(0, 1) biases.
+    seed : int, optional
+        Seeds ``numpy.random.default_rng``, which draws the initial
+        parameters and then shuffles every epoch.
+    dtype : float64 (default) or float32
+    engine : {"numba", "numpy"}, default "numba"
+        Fused numba kernels, or their plain numpy twins (same math).
+
+    Attributes
+    ----------
+    weights : list of ndarray, ``weights[l].shape == (sizes[l+1], sizes[l])``
+    biases : list of ndarray, ``biases[l].shape == (sizes[l+1],)``
+    history : History or None, from the last ``fit``/``SGD``
+
+    Raises
+    ------
+    ValueError, TypeError
+        For invalid ``sizes``, ``dtype``, ``cost``, ``init``, ``seed`` or ``engine``.
+    """
+
+    def __init__(self, sizes, *, cost="quadratic", init="large", seed=None,
+                 dtype=np.float64, engine="numba"):
+        if engine not in ENGINES:
+            raise ValueError(f"engine must be 'numba' or 'numpy'; got {engine!r} "
+                             "(the per-example engine is nnvec.reference.ReferenceNetwork)")
+        super().__init__(sizes, cost=cost, init=init, seed=seed, dtype=dtype)
+        self.engine = engine
+        self._k = ENGINES[engine]
+        self._buf = None
+
+    # ------------------------------------------------------------ one batch
+    def _output_delta(self, buf):
+        a, y, delta = buf.acts[-1], buf.y, buf.deltas[-1]
+        if self.cost is QuadraticCost:
+            self._k.quadratic_delta_into(a, y, delta)
+        elif self.cost is CrossEntropyCost:
+            self._k.cross_entropy_delta_into(a, y, delta)
+        else:  # a user-defined cost: its own numpy delta
+            delta[...] = self.cost.delta(buf.zs[-1], a, y)
+
+    def _gradient(self, buf):
+        """Forward and backward pass over ``buf.acts[0]``; fills ``buf.nabla_*``."""
+        k = self._k
+        acts, zs, deltas = buf.acts, buf.zs, buf.deltas
+        last = len(self.weights) - 1
+        for l, (b, w) in enumerate(zip(self.biases, self.weights)):
+            np.matmul(acts[l], w.T, out=zs[l])
+            k.inplace_add_bias_sigmoid(zs[l], b, acts[l + 1])
+        self._output_delta(buf)
+        for l in range(last, -1, -1):
+            np.sum(deltas[l], axis=0, out=buf.nabla_b[l])
+            np.matmul(deltas[l].T, acts[l], out=buf.nabla_w[l])
+            if l > 0:
+                np.matmul(deltas[l], self.weights[l], out=deltas[l - 1])
+                k.inplace_sigmoid_prime_mul(deltas[l - 1], acts[l])
+
+    def _backprop_batch(self, X, Y):
+        buf = _Buffers(self.sizes, len(X), self.dtype)
+        buf.acts[0][...] = X
+        buf.y[...] = Y
+        self._gradient(buf)
+        return [nb.copy() for nb in buf.nabla_b], [nw.copy() for nw in buf.nabla_w]
+
+    # ------------------------------------------------------------ training
+    def _prepare_training(self, X, Y, m):
+        self._buf = _Buffers(self.sizes, min(m, len(X)), self.dtype)
+
+    def _finish_training(self):
+        self._buf = None
+
+    def _train_epoch(self, X, Y, perm, m, eta, lmbda):
+        k = self._k
+        n = len(X)
+        decay = 1.0 - eta * lmbda / n
+        flat_w = [w.reshape(-1) for w in self.weights]
+        full = self._buf
+        for start in range(0, n, m):
+            idx = perm[start:start + m]
+            buf = full.rows(len(idx))
+            # mode="clip" avoids numpy's buffered copy for mode="raise"; the
+            # indices come from a permutation of range(n), so none is clipped.
+            np.take(X, idx, axis=0, out=buf.acts[0], mode="clip")
+            np.take(Y, idx, axis=0, out=buf.y, mode="clip")
+            self._gradient(buf)
+            step = eta / len(idx)
+            for w, nw in zip(flat_w, buf.flat_nabla_w):
+                k.inplace_sgd_update(w, nw, decay, step)
+            for b, nb in zip(self.biases, buf.nabla_b):
+                k.inplace_sgd_update(b, nb, 1.0, step)

@@ -1,0 +1,147 @@
+import warnings
+
+import numpy as np
+import pytest
+
+import nnvec
+from nnvec.engines import make_network
+
+from conftest import random_problem
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ["numba", "numpy"])
+def test_one_epoch_of_the_book_network_reaches_90_percent(mnist, engine):
+    training, _, test = mnist
+    net = nnvec.Network([784, 30, 10], seed=0, engine=engine)
+    hist = net.fit(*training, epochs=1, batch_size=10, eta=3.0, validation_data=test)
+    # the book's first epoch: 9,129 / 10,000
+    assert hist.evaluation_accuracy[0] >= 9000
+    assert net.accuracy(*test) == hist.evaluation_accuracy[0] / 10_000
+
+
+def test_sgd_book_format_prints_book_lines(mnist, capsys):
+    training, _, test = mnist
+    from nnvec.mnist import to_book_format
+
+    train_book = to_book_format(training[0][:1000], training[1][:1000], one_hot=True)
+    test_book = to_book_format(test[0][:500], test[1][:500])
+    net = nnvec.Network([784, 30, 10], seed=0)
+    hist = net.SGD(train_book, 2, 10, 3.0, test_data=test_book)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("Epoch 0: ") and " / 500 (" in lines[0]
+    assert lines[1].startswith(f"Epoch 1: {hist.evaluation_accuracy[1]} / 500")
+    ec, ea, tc, ta = hist  # unpacks like network2.SGD
+    assert ea == hist.evaluation_accuracy and len(ea) == 2 and ec == [] and tc == []
+    assert ea[1] == net.evaluate(test_book) > 100  # chance is 50
+    net.SGD(train_book, 1, 10, 3.0)
+    assert capsys.readouterr().out.startswith("Epoch 0 complete")
+
+
+def test_book_arrays_and_book_lists_train_identically(mnist):
+    training, _, _ = mnist
+    from nnvec.mnist import to_book_format
+
+    X, y = training[0][:300], training[1][:300]
+    a = nnvec.Network([784, 20, 10], seed=5)
+    b = nnvec.Network([784, 20, 10], seed=5)
+    a.SGD((X, y), 1, 10, 3.0)
+    b.SGD(to_book_format(X, y, one_hot=True), 1, 10, 3.0)
+    assert all(np.array_equal(p, q) for p, q in zip(a.weights, b.weights))
+
+
+@pytest.mark.parametrize("engine", ["numba", "numpy", "reference"])
+def test_same_seed_same_run_other_seed_other_run(engine):
+    X, y = random_problem([10, 6, 3], 50, 0)
+
+    def run(seed):
+        net = make_network([10, 6, 3], engine=engine, seed=seed)
+        net.fit(X, y, epochs=3, batch_size=7, eta=1.0)
+        return net.weights[0]
+
+    assert np.array_equal(run(1), run(1))
+    assert not np.allclose(run(1), run(2))
+
+
+def test_fit_seed_controls_the_shuffle_only():
+    X, y = random_problem([10, 6, 3], 50, 0)
+    a = nnvec.Network([10, 6, 3], seed=1)
+    b = nnvec.Network([10, 6, 3], seed=1)
+    a.fit(X, y, epochs=2, batch_size=5, eta=1.0, seed=9)
+    b.fit(X, y, epochs=2, batch_size=5, eta=1.0, seed=9)
+    assert np.array_equal(a.weights[0], b.weights[0])
+
+
+@pytest.mark.parametrize("engine", ["numba", "numpy"])
+def test_eta_100_saturates_without_warnings(mnist, engine):
+    training, _, test = mnist
+    net = nnvec.Network([784, 30, 10], seed=0, engine=engine)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            net.fit(training[0][:5000], training[1][:5000], epochs=1, batch_size=10, eta=100.0)
+            acc = net.accuracy(*test)
+    assert acc < 0.3  # saturated, as in the book (982 / 10,000): a result, not an error
+    assert all(np.all(np.isfinite(w)) for w in net.weights)
+
+
+def test_nan_weights_stop_training_naming_the_epoch():
+    X, y = random_problem([4, 3, 2], 20, 0)
+    net = nnvec.Network([4, 3, 2], seed=0)
+    net.weights[0][0, 0] = np.nan
+    with pytest.raises(nnvec.NonFiniteWeightsError, match="during epoch 0"):
+        net.fit(X, y, epochs=3, batch_size=5, eta=1.0)
+
+
+def test_divergence_names_the_epoch_it_happened_in():
+    # L2 decay 1 - eta*lmbda/n = -1e20 per mini-batch: weights overflow to
+    # inf in the 16th mini-batch, i.e. during epoch 1 (10 mini-batches each).
+    X, y = random_problem([4, 3, 2], 100, 0)
+    net = nnvec.Network([4, 3, 2], seed=0)  # numba: no numpy overflow warnings on the way
+    with pytest.raises(nnvec.NonFiniteWeightsError, match=r"layer 0 .* during epoch 1 "):
+        net.fit(X, y, epochs=5, batch_size=10, eta=1.0, lmbda=1e20 * 100)
+
+
+def test_float32_trains_and_stays_float32(mnist):
+    training, _, test = mnist
+    accs = []
+    for dtype in ("float32", "float64"):
+        net = nnvec.Network([784, 30, 10], seed=1, dtype=dtype)
+        net.fit(training[0][:5000], training[1][:5000], epochs=1, batch_size=10, eta=3.0)
+        assert all(p.dtype == np.dtype(dtype) for p in net.weights + net.biases)
+        accs.append(net.accuracy(*test))
+    assert accs[1] > 0.7
+    assert abs(accs[0] - accs[1]) <= 0.005
+
+
+def test_feedforward_shapes():
+    net = nnvec.Network([4, 3, 2], seed=0)
+    x = np.linspace(0, 1, 4)
+    col = net.feedforward(x[:, None])
+    assert col.shape == (2, 1)
+    assert net.feedforward(x).shape == (2,)
+    batch = net.feedforward(np.stack([x, x, x]))
+    assert batch.shape == (3, 2)
+    np.testing.assert_allclose(batch[1], col[:, 0], rtol=1e-15)
+    ref = nnvec.ReferenceNetwork([4, 3, 2], seed=0)
+    np.testing.assert_allclose(ref.feedforward(x[:, None]), col, rtol=1e-15)
+
+
+def test_predict_and_accuracy_agree():
+    X, y = random_problem([5, 4, 3], 30, 1)
+    net = nnvec.Network([5, 4, 3], seed=0)
+    net.fit(X, y, epochs=20, batch_size=5, eta=2.0)
+    pred = net.predict(X)
+    assert pred.dtype == np.int64 and pred.shape == (30,)
+    assert net.accuracy(X, y) == np.mean(pred == y)
+    assert net.evaluate((X, y)) == int(np.sum(pred == y))
+
+
+def test_update_mini_batch_matches_reference():
+    X, y = random_problem([6, 4, 3], 8, 2)
+    a = nnvec.Network([6, 4, 3], seed=3)
+    b = nnvec.ReferenceNetwork([6, 4, 3], seed=3)
+    a.update_mini_batch(X, y, 0.7)
+    b.update_mini_batch(X, y, 0.7)
+    for p, q in zip(a.weights + a.biases, b.weights + b.biases):
+        np.testing.assert_allclose(p, q, rtol=1e-13, atol=1e-15)
