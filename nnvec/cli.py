@@ -1,0 +1,132 @@
+"""The ``nnvec`` command line: train, evaluate, bench, reproduce."""
+
+import argparse
+import sys
+import time
+
+import numpy as np
+
+
+def _add_train_args(p):
+    p.add_argument("--sizes", type=int, nargs="+", default=[784, 30, 10],
+                   help="layer widths, input first (default: 784 30 10)")
+    p.add_argument("--epochs", type=int, default=30, help="default: 30")
+    p.add_argument("--batch-size", type=int, default=10, help="mini-batch size m (default: 10)")
+    p.add_argument("--eta", type=float, default=3.0, help="learning rate (default: 3.0)")
+    p.add_argument("--seed", type=int, default=None, help="seed for initialisation and shuffling")
+    p.add_argument("--engine", choices=["numba", "numpy", "reference", "columns"],
+                   default="numba", help="default: numba")
+    p.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    p.add_argument("--cost", choices=["quadratic", "cross-entropy"], default="quadratic")
+    p.add_argument("--init", choices=["large", "default"], default="large",
+                   help="large: N(0,1) weights (chapter 1); default: N(0,1/n_in) (chapter 3)")
+    p.add_argument("--lmbda", type=float, default=0.0, help="L2 regularisation (default: 0)")
+    p.add_argument("--early-stopping", type=int, default=0, metavar="N",
+                   help="stop after N epochs without a better validation accuracy")
+    p.add_argument("--data-dir", default=None, help="directory with the MNIST IDX .gz files")
+    p.add_argument("--save", default=None, metavar="MODEL", help="save the trained model (.npz)")
+    p.add_argument("--plot", default=None, metavar="FILE.png", help="plot test accuracy per epoch")
+
+
+def _build_parser():
+    parser = argparse.ArgumentParser(
+        prog="nnvec", description="Train Nielsen's networks on MNIST with matrix backprop.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("train", help="train on the bundled MNIST (default: the book's chapter-1 run)")
+    _add_train_args(p)
+    p = sub.add_parser("evaluate", help="accuracy of a saved model on the MNIST test set")
+    p.add_argument("model")
+    p.add_argument("--validation", action="store_true", help="also report validation accuracy")
+    p.add_argument("--data-dir", default=None)
+    from . import bench, reproduce
+
+    bench.add_parser(sub)
+    reproduce.add_parser(sub)
+    return parser
+
+
+def _train(args, out):
+    from .engines import make_network
+    from .mnist import load_mnist
+
+    t_start = time.perf_counter()
+    training, validation, test = load_mnist(args.data_dir, dtype=np.dtype(args.dtype))
+    t_load = time.perf_counter() - t_start
+    net = make_network(args.sizes, engine=args.engine, seed=args.seed, dtype=args.dtype,
+                       cost=args.cost, init=args.init)
+    print(f"nnvec: {net!r}, engine={args.engine}, epochs={args.epochs}, "
+          f"mini_batch_size={args.batch_size}, eta={args.eta:g}, lmbda={args.lmbda:g}, "
+          f"seed={args.seed}; data loaded in {t_load:.2f} s", file=out)
+    if args.early_stopping:
+        # Early stopping watches validation data; test data stays untouched until the end.
+        hist = net.SGD(training, args.epochs, args.batch_size, args.eta, lmbda=args.lmbda,
+                       evaluation_data=validation, monitor_evaluation_accuracy=True,
+                       early_stopping_n=args.early_stopping)
+        test_counts = None
+        final_test = net.evaluate(test)
+    else:
+        hist = net.SGD(training, args.epochs, args.batch_size, args.eta, lmbda=args.lmbda,
+                       test_data=test)
+        test_counts = hist.evaluation_accuracy
+        final_test = test_counts[-1]
+    total = time.perf_counter() - t_start
+    n_test = len(test[0])
+    sec = np.array(hist.seconds)
+    print(f"Summary: {hist.epochs} epochs, training {sec.sum():.2f} s "
+          f"(median {np.median(sec):.3f} s per epoch, first {sec[0]:.3f} s"
+          f"{' incl. JIT compilation' if args.engine == 'numba' else ''}), "
+          f"total wall time {total:.2f} s", file=out)
+    if test_counts:
+        best = int(np.argmax(test_counts))
+        print(f"Best test accuracy: {test_counts[best]} / {n_test} = "
+              f"{100 * test_counts[best] / n_test:.2f}% (epoch {best}); final: "
+              f"{final_test} / {n_test} = {100 * final_test / n_test:.2f}%", file=out)
+    else:
+        print(f"Best validation accuracy: {max(hist.evaluation_accuracy)} / "
+              f"{hist.n_evaluation} (epoch {hist.best_epoch}); test accuracy: "
+              f"{final_test} / {n_test} = {100 * final_test / n_test:.2f}%", file=out)
+    if args.save:
+        path = net.save(args.save)
+        print(f"Saved model to {path}", file=out)
+    if args.plot:
+        from .plotting import plot_learning_curves
+
+        counts = test_counts or hist.evaluation_accuracy
+        label = "test" if test_counts else "validation"
+        plot_learning_curves({f"{args.engine} seed={args.seed}": [100 * c / (
+            n_test if test_counts else hist.n_evaluation) for c in counts]},
+            args.plot, title=f"nnvec {args.sizes} eta={args.eta:g} ({label} accuracy)")
+        print(f"Wrote {args.plot}", file=out)
+    return 0
+
+
+def _evaluate(args, out):
+    from .mnist import load_mnist
+    from .modelfile import load
+
+    net = load(args.model)
+    training, validation, test = load_mnist(args.data_dir, dtype=net.dtype)
+    n = net.evaluate(test)
+    print(f"{args.model}: {net!r}", file=out)
+    print(f"Test accuracy: {n} / {len(test[0])} = {100 * n / len(test[0]):.2f}%", file=out)
+    if args.validation:
+        v = net.evaluate(validation)
+        print(f"Validation accuracy: {v} / {len(validation[0])} = "
+              f"{100 * v / len(validation[0]):.2f}%", file=out)
+    return 0
+
+
+def main(argv=None):
+    """Run the command line; return the exit status."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    out = sys.stdout
+    try:
+        if args.command == "train":
+            return _train(args, out)
+        if args.command == "evaluate":
+            return _evaluate(args, out)
+        return args.func(args, out)
+    except (ValueError, TypeError, FileNotFoundError, FloatingPointError, ImportError) as exc:
+        print(f"nnvec {args.command}: error: {exc}", file=sys.stderr)
+        return 2

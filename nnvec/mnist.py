@@ -1,0 +1,224 @@
+"""MNIST in its original IDX format: reading, checking, the book's split.
+
+The four gzipped IDX files ship in the repository's ``data/mnist``, so a
+fresh clone trains offline. Every header is checked; any mismatch raises
+``MNISTFormatError`` naming the file and what is wrong.
+"""
+
+import gzip
+import os
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+IMAGE_MAGIC = 2051
+LABEL_MAGIC = 2049
+FILES = {
+    "train_images": "train-images-idx3-ubyte.gz",
+    "train_labels": "train-labels-idx1-ubyte.gz",
+    "test_images": "t10k-images-idx3-ubyte.gz",
+    "test_labels": "t10k-labels-idx1-ubyte.gz",
+}
+#: the book's split of the 60,000 training images
+N_TRAINING = 50_000
+
+
+class MNISTFormatError(ValueError):
+    """An IDX file is corrupt, truncated or not what it claims to be."""
+
+
+def _read_bytes(path):
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        raise FileNotFoundError(f"MNIST file not found: {path}") from None
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            return gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise MNISTFormatError(
+                f"{path}: corrupt or truncated gzip data ({exc}); restore the file "
+                "from a fresh checkout") from None
+    return raw
+
+
+def read_idx_images(path):
+    """Read an IDX3 image file (gzipped or not).
+
+    Returns
+    -------
+    ndarray of shape (n_images, rows, cols), uint8
+
+    Raises
+    ------
+    MNISTFormatError
+        Wrong magic number (not an image file), bad dimensions, or a file
+        length that does not match its header (truncated or padded).
+    """
+    data = _read_bytes(path)
+    if len(data) < 16:
+        raise MNISTFormatError(f"{path}: {len(data)} bytes is too short for an IDX image header (16 bytes)")
+    magic, n, rows, cols = struct.unpack(">IIII", data[:16])
+    if magic != IMAGE_MAGIC:
+        hint = " (that is a label file)" if magic == LABEL_MAGIC else ""
+        raise MNISTFormatError(f"{path}: magic number {magic}, expected {IMAGE_MAGIC} for IDX images{hint}")
+    if rows == 0 or cols == 0:
+        raise MNISTFormatError(f"{path}: image dimensions {rows}x{cols} must be positive")
+    expected = 16 + n * rows * cols
+    if len(data) != expected:
+        raise MNISTFormatError(
+            f"{path}: header says {n} images of {rows}x{cols} ({expected} bytes) but the "
+            f"file holds {len(data)} bytes; it is truncated or corrupt")
+    return np.frombuffer(data, dtype=np.uint8, offset=16).reshape(n, rows, cols)
+
+
+def read_idx_labels(path):
+    """Read an IDX1 label file (gzipped or not).
+
+    Returns
+    -------
+    ndarray of shape (n_labels,), uint8
+
+    Raises
+    ------
+    MNISTFormatError
+        Wrong magic number, a length that does not match the header, or a
+        label outside 0-9.
+    """
+    data = _read_bytes(path)
+    if len(data) < 8:
+        raise MNISTFormatError(f"{path}: {len(data)} bytes is too short for an IDX label header (8 bytes)")
+    magic, n = struct.unpack(">II", data[:8])
+    if magic != LABEL_MAGIC:
+        hint = " (that is an image file)" if magic == IMAGE_MAGIC else ""
+        raise MNISTFormatError(f"{path}: magic number {magic}, expected {LABEL_MAGIC} for IDX labels{hint}")
+    if len(data) != 8 + n:
+        raise MNISTFormatError(
+            f"{path}: header says {n} labels ({8 + n} bytes) but the file holds "
+            f"{len(data)} bytes; it is truncated or corrupt")
+    labels = np.frombuffer(data, dtype=np.uint8, offset=8)
+    if labels.size and labels.max() > 9:
+        raise MNISTFormatError(f"{path}: label {labels.max()} is not a digit 0-9")
+    return labels
+
+
+def _candidate_dirs():
+    here = Path(__file__).resolve().parent
+    dirs = []
+    env = os.environ.get("NNVEC_DATA_DIR")
+    if env:
+        dirs.append(Path(env))
+    dirs.append(here.parent / "data" / "mnist")  # checkout or editable install
+    dirs.append(Path.cwd() / "data" / "mnist")
+    return dirs
+
+
+def find_data_dir(data_dir=None):
+    """The directory holding the four MNIST files.
+
+    ``data_dir`` if given; else ``$NNVEC_DATA_DIR``; else the repository's
+    ``data/mnist`` (next to the package in a checkout or editable install);
+    else ``./data/mnist``.
+
+    Raises
+    ------
+    FileNotFoundError
+        Listing every place looked at and which files were missing.
+    """
+    candidates = [Path(data_dir)] if data_dir is not None else _candidate_dirs()
+    for d in candidates:
+        if all((d / f).is_file() for f in FILES.values()):
+            return d
+    looked = "\n".join(
+        f"  {d}: missing {', '.join(f for f in FILES.values() if not (d / f).is_file())}"
+        for d in candidates)
+    raise FileNotFoundError(
+        "MNIST data not found. Looked in:\n" + looked +
+        "\nPass data_dir=/path/to/mnist (or --data-dir), or set NNVEC_DATA_DIR, to a "
+        "directory holding the four IDX .gz files.")
+
+
+def _load_pair(images_path, labels_path):
+    images = read_idx_images(images_path)
+    labels = read_idx_labels(labels_path)
+    if len(images) != len(labels):
+        raise MNISTFormatError(
+            f"{images_path} holds {len(images)} images but {labels_path} holds "
+            f"{len(labels)} labels; the files do not belong together")
+    return images, labels
+
+
+def load_mnist(data_dir=None, dtype=np.float64):
+    """Load MNIST with the book's split.
+
+    Parameters
+    ----------
+    data_dir : path, optional
+        Directory with the four IDX ``.gz`` files; see ``find_data_dir``.
+    dtype : float64 (default) or float32
+
+    Returns
+    -------
+    (training, validation, test)
+        Each a pair ``(X, y)``: ``X`` of shape (n_samples, 784), pixels
+        scaled to [0, 1]; ``y`` int64 labels 0-9. Training is the first
+        50,000 images of the training file, validation its last 10,000, test
+        the 10,000 t10k images.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the files cannot be found (the message lists where it looked).
+    MNISTFormatError
+        If a file is corrupt, truncated or mismatched.
+    """
+    d = find_data_dir(data_dir)
+    tr_img, tr_lab = _load_pair(d / FILES["train_images"], d / FILES["train_labels"])
+    te_img, te_lab = _load_pair(d / FILES["test_images"], d / FILES["test_labels"])
+    if len(tr_img) <= N_TRAINING:
+        raise MNISTFormatError(
+            f"{d / FILES['train_images']} holds {len(tr_img)} images; the book's split "
+            f"needs more than {N_TRAINING}")
+
+    def prep(img, lab):
+        X = img.reshape(len(img), -1).astype(dtype)
+        X /= 255.0
+        return X, lab.astype(np.int64)
+
+    training = prep(tr_img[:N_TRAINING], tr_lab[:N_TRAINING])
+    validation = prep(tr_img[N_TRAINING:], tr_lab[N_TRAINING:])
+    test = prep(te_img, te_lab)
+    return training, validation, test
+
+
+def vectorized_result(j, n=10):
+    """A (n, 1) one-hot column with 1.0 in position ``j``."""
+    e = np.zeros((n, 1))
+    e[j] = 1.0
+    return e
+
+
+def to_book_format(X, y, one_hot=False):
+    """The book's data layout: a list of ``(x, y)`` with ``x`` of shape (784, 1).
+
+    ``one_hot=True`` gives ``y`` as a (10, 1) one-hot column (the book's
+    training data); otherwise an int label (its validation and test data).
+    """
+    cols = [x.reshape(-1, 1) for x in np.asarray(X, dtype=np.float64)]
+    if one_hot:
+        return [(x, vectorized_result(int(l))) for x, l in zip(cols, y)]
+    return [(x, int(l)) for x, l in zip(cols, y)]
+
+
+def load_data_wrapper(data_dir=None):
+    """``(training_data, validation_data, test_data)`` in the book's format.
+
+    Training pairs are ``(x (784, 1), y one-hot (10, 1))``; validation and
+    test pairs are ``(x (784, 1), int label)``, as ``mnist_loader`` gives them.
+    """
+    tr, va, te = load_mnist(data_dir)
+    return (to_book_format(*tr, one_hot=True), to_book_format(*va), to_book_format(*te))

@@ -1,0 +1,51 @@
+import subprocess
+import sys
+
+import pytest
+
+from nnvec.cli import main
+
+
+@pytest.mark.slow
+def test_train_one_epoch_save_and_evaluate(tmp_path, capsys):
+    model = tmp_path / "m.npz"
+    rc = main(["train", "--epochs", "2", "--seed", "0", "--save", str(model)])
+    out = capsys.readouterr().out
+    assert rc == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("nnvec: Network(sizes=[784, 30, 10]")
+    assert lines[1].startswith("Epoch 0: ") and lines[1].split()[4] == "10000"
+    assert int(lines[1].split()[2]) >= 9000
+    assert lines[2].startswith("Epoch 1: ")
+    assert "Best test accuracy:" in out and f"Saved model to {model}" in out
+    final = int(lines[2].split()[2])
+    rc = main(["evaluate", str(model), "--validation"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert f"Test accuracy: {final} / 10000" in out and "Validation accuracy:" in out
+
+
+def test_bad_arguments_give_a_clear_error_and_status_2(capsys):
+    assert main(["train", "--eta", "0", "--epochs", "1"]) == 2
+    assert "eta must be positive" in capsys.readouterr().err
+    assert main(["train", "--sizes", "784", "--epochs", "1"]) == 2
+    assert "at least two layers" in capsys.readouterr().err
+    assert main(["train", "--sizes", "100", "10", "--epochs", "1"]) == 2
+    assert "784 features per sample but the network's input layer has 100" in capsys.readouterr().err
+
+
+def test_missing_data_dir(tmp_path, capsys):
+    assert main(["train", "--data-dir", str(tmp_path), "--epochs", "1"]) == 2
+    assert "MNIST data not found" in capsys.readouterr().err
+
+
+def test_evaluate_foreign_file(tmp_path, capsys):
+    p = tmp_path / "x.npz"
+    p.write_bytes(b"junk")
+    assert main(["evaluate", str(p)]) == 2
+    assert "not a readable nnvec model" in capsys.readouterr().err
+
+
+def test_python_dash_m_entry_point():
+    r = subprocess.run([sys.executable, "-m", "nnvec", "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "train" in r.stdout

@@ -1,0 +1,121 @@
+import gzip
+import struct
+
+import numpy as np
+import pytest
+
+import nnvec
+from nnvec.mnist import (MNISTFormatError, find_data_dir, load_data_wrapper, read_idx_images,
+                         read_idx_labels)
+
+
+def write_images(path, images, magic=2051, extra=b"", compress=True):
+    n, r, c = images.shape
+    raw = struct.pack(">IIII", magic, n, r, c) + images.astype(np.uint8).tobytes() + extra
+    path.write_bytes(gzip.compress(raw) if compress else raw)
+
+
+def write_labels(path, labels, magic=2049, n=None, compress=True):
+    raw = struct.pack(">II", magic, len(labels) if n is None else n) + bytes(labels)
+    path.write_bytes(gzip.compress(raw) if compress else raw)
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_idx_round_trip(tmp_path, compress):
+    imgs = np.arange(3 * 2 * 4, dtype=np.uint8).reshape(3, 2, 4)
+    write_images(tmp_path / "i.gz", imgs, compress=compress)
+    write_labels(tmp_path / "l.gz", [7, 0, 9], compress=compress)
+    assert np.array_equal(read_idx_images(tmp_path / "i.gz"), imgs)
+    assert read_idx_labels(tmp_path / "l.gz").tolist() == [7, 0, 9]
+
+
+def test_wrong_magic(tmp_path):
+    write_images(tmp_path / "i.gz", np.zeros((2, 2, 2)), magic=2049)
+    with pytest.raises(MNISTFormatError, match=r"i.gz: magic number 2049, expected 2051.*label file"):
+        read_idx_images(tmp_path / "i.gz")
+    write_labels(tmp_path / "l.gz", [1, 2], magic=1234)
+    with pytest.raises(MNISTFormatError, match="magic number 1234, expected 2049"):
+        read_idx_labels(tmp_path / "l.gz")
+
+
+def test_truncated_files(tmp_path):
+    imgs = np.zeros((4, 3, 3), dtype=np.uint8)
+    raw = struct.pack(">IIII", 2051, 4, 3, 3) + imgs.tobytes()
+    (tmp_path / "i").write_bytes(raw[:-5])
+    with pytest.raises(MNISTFormatError, match="header says 4 images of 3x3.*truncated"):
+        read_idx_images(tmp_path / "i")
+    write_labels(tmp_path / "l", [1, 2], n=5, compress=False)
+    with pytest.raises(MNISTFormatError, match="header says 5 labels"):
+        read_idx_labels(tmp_path / "l")
+    (tmp_path / "h").write_bytes(b"\x00\x00\x08")
+    with pytest.raises(MNISTFormatError, match="too short"):
+        read_idx_images(tmp_path / "h")
+
+
+def test_truncated_gzip_stream(tmp_path):
+    data = gzip.compress(struct.pack(">II", 2049, 100) + bytes(100))
+    (tmp_path / "l.gz").write_bytes(data[: len(data) // 2])
+    with pytest.raises(MNISTFormatError, match="corrupt or truncated gzip"):
+        read_idx_labels(tmp_path / "l.gz")
+
+
+def test_label_out_of_range(tmp_path):
+    write_labels(tmp_path / "l.gz", [1, 12])
+    with pytest.raises(MNISTFormatError, match="label 12 is not a digit"):
+        read_idx_labels(tmp_path / "l.gz")
+
+
+def make_dir(tmp_path, n_train=50_003, n_train_labels=None):
+    rng = np.random.default_rng(0)
+    write_images(tmp_path / "train-images-idx3-ubyte.gz", rng.integers(0, 256, (n_train, 2, 2)))
+    write_labels(tmp_path / "train-labels-idx1-ubyte.gz",
+                 list(rng.integers(0, 10, n_train_labels or n_train)))
+    write_images(tmp_path / "t10k-images-idx3-ubyte.gz", rng.integers(0, 256, (5, 2, 2)))
+    write_labels(tmp_path / "t10k-labels-idx1-ubyte.gz", [1, 2, 3, 4, 5])
+    return tmp_path
+
+
+def test_count_mismatch(tmp_path):
+    make_dir(tmp_path, n_train=50_003, n_train_labels=50_002)
+    with pytest.raises(MNISTFormatError, match="50003 images but .* 50002 labels"):
+        nnvec.load_mnist(tmp_path)
+
+
+def test_split_on_a_small_directory(tmp_path):
+    make_dir(tmp_path)
+    (X, y), (Xv, yv), (Xt, yt) = nnvec.load_mnist(tmp_path)
+    assert X.shape == (50_000, 4) and Xv.shape == (3, 4) and Xt.shape == (5, 4)
+    assert yt.tolist() == [1, 2, 3, 4, 5]
+
+
+def test_missing_directory_lists_where_it_looked(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"(?s)Looked in:.*missing train-images"):
+        find_data_dir(tmp_path)
+
+
+def test_env_var_is_used(tmp_path, monkeypatch):
+    make_dir(tmp_path)
+    monkeypatch.setenv("NNVEC_DATA_DIR", str(tmp_path))
+    assert find_data_dir() == tmp_path
+
+
+def test_bundled_mnist_is_the_book_split(mnist):
+    (X, y), (Xv, yv), (Xt, yt) = mnist
+    assert X.shape == (50_000, 784) and Xv.shape == (10_000, 784) and Xt.shape == (10_000, 784)
+    assert X.dtype == np.float64 and y.dtype == np.int64
+    assert X.min() == 0.0 and X.max() == 1.0
+    # the first labels of each part of the real MNIST files
+    assert y[:5].tolist() == [5, 0, 4, 1, 9]
+    assert yt[:5].tolist() == [7, 2, 1, 0, 4]
+    assert np.bincount(y, minlength=10).sum() == 50_000
+    assert np.bincount(yt).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+
+
+def test_book_format(mnist):
+    tr, va, te = load_data_wrapper()
+    assert len(tr) == 50_000 and len(va) == 10_000 and len(te) == 10_000
+    x, y = tr[0]
+    assert x.shape == (784, 1) and y.shape == (10, 1) and y[5, 0] == 1.0 and y.sum() == 1.0
+    x, label = te[0]
+    assert x.shape == (784, 1) and label == 7
+    assert np.array_equal(x[:, 0], mnist[2][0][0])
