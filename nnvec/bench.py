@@ -1,4 +1,274 @@
-"""nnvec bench (filled in by the benchmark issue)."""
+"""``nnvec bench``: the engines side by side, in one process, interleaved.
+
+Also the building blocks of the pytest-benchmark files in ``benchmarks/``:
+the variants, the FLOP count and the matmul-peak measurement, so both report
+the same thing.
+"""
+
+import json
+import os
+import platform
+import sys
+import time
+
+import numpy as np
+
+#: variant name -> (engine, dtype, strategy); "reference" is the baseline.
+VARIANTS = {
+    "reference": ("reference", "float64", None),
+    "columns": ("columns", "float64", None),
+    "numpy": ("numpy", "float64", "batched"),
+    "numba": ("numba", "float64", "auto"),
+    "numba-f32": ("numba", "float32", "auto"),
+}
+#: the two strategies "auto" chooses between, shown with --strategies
+STRATEGY_VARIANTS = {
+    "numba-fused": ("numba", "float64", "fused"),
+    "numba-batched": ("numba", "float64", "batched"),
+    "numba-f32-fused": ("numba", "float32", "fused"),
+    "numba-f32-batched": ("numba", "float32", "batched"),
+}
+DESCRIPTIONS = {
+    "reference": "per-example loop, the book's algorithm (baseline)",
+    "columns": "matrix port, examples as columns, column-wise gather (the book's exercise)",
+    "numpy": "nnvec, rows layout, plain numpy",
+    "numba": "nnvec, numba (the fused whole-epoch kernel)",
+    "numba-f32": "nnvec, numba, float32",
+}
+
+
+def make_variant(name, sizes, seed=0):
+    """A fresh network of the named variant."""
+    from .engines import make_network
+
+    engine, dtype, strategy = {**VARIANTS, **STRATEGY_VARIANTS}[name]
+    kwargs = {"strategy": strategy} if strategy else {}
+    return make_network(sizes, engine=engine, seed=seed, dtype=dtype, **kwargs)
+
+
+def epoch_flops(sizes, n_samples, m):
+    """Floating-point operations of one SGD epoch, counted as in perf-notes.
+
+    Per sample: forward ``2 n_in n_out`` per layer, BP4's gradient the same,
+    BP2's ``delta W`` ``2 n_l n_{l+1}`` for every layer but the first. Per
+    mini-batch: the update, 2 flops per parameter.
+    """
+    pairs = list(zip(sizes[:-1], sizes[1:]))
+    per_sample = sum(4 * a * b for a, b in pairs) + sum(2 * a * b for a, b in pairs[1:])
+    n_params = sum(a * b + b for a, b in pairs)
+    n_batches = -(-n_samples // m)
+    matmul = per_sample * n_samples
+    update = 2 * n_params * n_batches
+    return matmul + update, matmul, update
+
+
+def matmul_peak(dtype, n=2048, repeats=5):
+    """This machine's large-matmul speed (GFLOP/s), numpy's BLAS, median of repeats."""
+    rng = np.random.default_rng(0)
+    a = rng.random((n, n)).astype(dtype)
+    b = rng.random((n, n)).astype(dtype)
+    c = np.empty((n, n), dtype)
+    np.matmul(a, b, out=c)
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        np.matmul(a, b, out=c)
+        times.append(time.perf_counter() - t)
+    return 2 * n**3 / np.median(times) / 1e9
+
+
+def warm_up(net, X, y, m):
+    """Compile (or load from cache) the variant's kernels; return the seconds it took."""
+    t = time.perf_counter()
+    net.fit(X[:200], y[:200], epochs=1, batch_size=min(m, 200), eta=3.0)
+    return time.perf_counter() - t
+
+
+def time_epoch(net, X, y, m, eta=3.0):
+    """Seconds of one training epoch over ``X`` (shuffle and updates, no evaluation)."""
+    hist = net.fit(X, y, epochs=1, batch_size=m, eta=eta)
+    return hist.seconds[0]
+
+
+def _blas_info():
+    info = {}
+    try:
+        cfg = np.show_config(mode="dicts")
+        blas = cfg.get("Build Dependencies", {}).get("blas", {})
+        info = {"blas": blas.get("name"), "blas_version": blas.get("version")}
+    except Exception:  # noqa: BLE001 - informational only
+        pass
+    return info
+
+
+def machine_info():
+    """What the numbers were measured on."""
+    import numba
+
+    cpu = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return {
+        "cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+        "numpy": np.__version__, "numba": numba.__version__,
+        "numba_threads": numba.config.NUMBA_NUM_THREADS,
+        "env": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
+                                               "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                               "NUMBA_NUM_THREADS")},
+        **_blas_info(),
+    }
+
+
+def run(sizes, batch_sizes, variants, repeats, n_samples=None, data_dir=None, out=sys.stdout):
+    """Measure; return a dict of machine info, peaks and one record per (variant, m)."""
+    from .mnist import load_mnist
+
+    (X, y), _, _ = load_mnist(data_dir)
+    if sizes[0] != X.shape[1] or sizes[-1] != 10:
+        raise ValueError(f"bench trains on MNIST: sizes must start with 784 and end with 10; "
+                         f"got {list(sizes)}")
+    if n_samples is not None:
+        X, y = X[:n_samples], y[:n_samples]
+    n = len(X)
+    data = {"float64": X, "float32": X.astype(np.float32)}
+    peaks = {dt: matmul_peak(np.dtype(dt)) for dt in ("float64", "float32")}
+    print(f"matmul peak (numpy BLAS, 2048^3, median of 5): float64 {peaks['float64']:.1f} "
+          f"GFLOP/s, float32 {peaks['float32']:.1f} GFLOP/s", file=out)
+    records = []
+    for m in batch_sizes:
+        nets, compile_s, times = {}, {}, {v: [] for v in variants}
+        for v in variants:
+            nets[v] = make_variant(v, sizes)
+            compile_s[v] = warm_up(nets[v], data[nets[v].dtype.__name__], y, m)
+        for _ in range(repeats):  # interleaved, so drift hits every variant alike
+            for v in variants:
+                times[v].append(time_epoch(nets[v], data[nets[v].dtype.__name__], y, m))
+        flops, _, _ = epoch_flops(sizes, n, m)
+        base = float(np.median(times["reference"])) if "reference" in times else None
+        for v in variants:
+            med = float(np.median(times[v]))
+            dt = np.dtype(nets[v].dtype).name
+            gflops = flops / med / 1e9
+            records.append({
+                "variant": v, "dtype": dt, "m": m, "sizes": list(sizes), "n_samples": n,
+                "seconds": times[v], "median_s": med, "warmup_s": compile_s[v],
+                "speedup": None if base is None else base / med,
+                "gflops": gflops, "pct_peak": 100 * gflops / peaks[dt],
+            })
+        print(f"  m={m}: done", file=out, flush=True)
+    return {"machine": machine_info(), "peaks_gflops": peaks, "records": records,
+            "flops_per_epoch": {m: epoch_flops(sizes, n, m) for m in batch_sizes}}
+
+
+def report(result, out=sys.stdout):
+    """Print the table and the line on the book's claim."""
+    recs = result["records"]
+    sizes = recs[0]["sizes"]
+    n = recs[0]["n_samples"]
+    print(f"\nnnvec bench: sizes={sizes}, {n} samples per epoch, seconds per epoch = median of "
+          f"{len(recs[0]['seconds'])} interleaved repeats", file=out)
+    for m, (total, matmul, update) in result["flops_per_epoch"].items():
+        print(f"  FLOPs per epoch at m={m}: {total / 1e9:.3f} G ({matmul / 1e9:.3f} matmul + "
+              f"{update / 1e9:.3f} update)", file=out)
+    head = f"{'variant':<18} {'dtype':<8} {'m':>5} {'s/epoch':>9} {'speedup':>8} {'GFLOP/s':>8} {'%peak':>6} {'warm-up s':>9}"
+    print(head, file=out)
+    print("-" * len(head), file=out)
+    for r in recs:
+        sp = "" if r["speedup"] is None else f"{r['speedup']:.1f}x"
+        print(f"{r['variant']:<18} {r['dtype']:<8} {r['m']:>5} {r['median_s']:>9.4f} {sp:>8} "
+              f"{r['gflops']:>8.1f} {r['pct_peak']:>5.0f}% {r['warmup_s']:>9.2f}", file=out)
+    book = [r for r in recs if r["m"] == 10 and r["speedup"] is not None]
+    if book:
+        parts = []
+        for name, label in (("columns", "column-gather port"), ("numba", "nnvec"),
+                            ("numba-f32", "nnvec")):
+            for r in book:
+                if r["variant"] == name:
+                    suffix = "" if name == "columns" else f" ({r['dtype']})"
+                    parts.append(f"{label} {r['speedup']:.1f}x{suffix}")
+        print(f"\nbook: matrix ~2x faster than per-example; measured here (m=10): "
+              + ", ".join(parts), file=out)
+
 
 def add_parser(sub):
-    pass
+    """Register the ``bench`` subcommand."""
+    p = sub.add_parser("bench", help="time one training epoch per engine; speedups and %% of peak")
+    p.add_argument("--sizes", type=int, nargs="+", default=[784, 30, 10])
+    p.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 10, 100, 1000])
+    p.add_argument("--dtype", nargs="+", choices=["float64", "float32"],
+                   default=["float64", "float32"], help="nnvec dtypes to time (default: both)")
+    p.add_argument("--repeats", type=int, default=5, help="interleaved repeats; medians (default 5)")
+    p.add_argument("--samples", type=int, default=None,
+                   help="time epochs over the first N training images (default: all 50,000)")
+    p.add_argument("--strategies", action="store_true",
+                   help="also time the numba fused and batched strategies separately")
+    p.add_argument("--no-baselines", action="store_true",
+                   help="skip the reference and column variants (no speedups then)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="BLAS and numba threads (sets OPENBLAS/OMP/NUMBA_NUM_THREADS and re-runs)")
+    p.add_argument("--json", default=None, metavar="FILE", help="write all timings as JSON")
+    p.add_argument("--plot", default=None, metavar="FILE.png", help="plot speedup vs mini-batch size")
+    p.add_argument("--data-dir", default=None)
+    p.set_defaults(func=main)
+
+
+def _reexec_with_threads(threads):
+    env = dict(os.environ)
+    want = str(threads)
+    if all(env.get(k) == want for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                         "NUMBA_NUM_THREADS")):
+        return
+    for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        env[k] = want
+    # Thread pools are sized when numpy and numba load, which has happened: restart.
+    os.execve(sys.executable, [sys.executable, "-m", "nnvec"] + sys.argv[1:], env)
+
+
+def main(args, out=sys.stdout):
+    """Run ``nnvec bench``; return the exit status."""
+    from . import _validation as V
+
+    if args.threads is not None:
+        V.check_positive_int(args.threads, "--threads")
+        _reexec_with_threads(args.threads)
+    V.check_positive_int(args.repeats, "--repeats")
+    for m in args.batch_sizes:
+        V.check_positive_int(m, "--batch-sizes")
+    if args.samples is not None:
+        V.check_positive_int(args.samples, "--samples")
+    variants = [] if args.no_baselines else ["reference", "columns"]
+    if "float64" in args.dtype:
+        variants += ["numpy", "numba"]
+    if "float32" in args.dtype:
+        variants += ["numba-f32"]
+    if args.strategies:
+        variants += [v for v in STRATEGY_VARIANTS
+                     if STRATEGY_VARIANTS[v][1] in args.dtype]
+    t0 = time.perf_counter()
+    result = run(args.sizes, args.batch_sizes, variants, args.repeats, args.samples,
+                 args.data_dir, out)
+    result["command"] = "nnvec " + " ".join(sys.argv[1:])
+    result["date"] = time.strftime("%Y-%m-%d")
+    report(result, out)
+    print(f"(bench took {time.perf_counter() - t0:.0f} s)", file=out)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=1, default=str)
+        print(f"Wrote {args.json}", file=out)
+    if args.plot:
+        from .plotting import plot_speedups
+
+        speedups = {}
+        for r in result["records"]:
+            if r["speedup"] is not None and r["variant"] != "reference":
+                speedups.setdefault(f"{r['variant']}", []).append(r["speedup"])
+        plot_speedups(args.batch_sizes, speedups, args.plot,
+                      title=f"speedup over the per-example loop, {args.sizes}")
+        print(f"Wrote {args.plot}", file=out)
+    return 0

@@ -19,13 +19,24 @@ In rows layout the book's equations read, for layer l with ``A^0 = X``::
 
 import copy
 
+import numba
 import numpy as np
 
 from . import _kernels, _numpy_kernels
+from . import _validation as V
 from ._base import BaseNetwork
 from .costs import CrossEntropyCost, QuadraticCost
 
 ENGINES = {"numba": _kernels, "numpy": _numpy_kernels}
+#: "fused": the whole epoch in one numba call (hand-written loops, no BLAS);
+#: "batched": a Python loop over mini-batches, numpy BLAS for the products and
+#: numba (or numpy) for the elementwise work. "auto" is "fused" wherever the
+#: fused kernel applies (built-in costs): measured with ``nnvec bench
+#: --strategies`` it is faster at every m from 1 to 1000 here.
+STRATEGIES = ("auto", "fused", "batched")
+#: below this many examples per mini-batch the fused kernel runs on one
+#: thread: a parallel region costs more than the work it would split.
+PARALLEL_MIN_BATCH = 4
 
 
 class _Buffers:
@@ -72,6 +83,18 @@ class Network(BaseNetwork):
     dtype : float64 (default) or float32
     engine : {"numba", "numpy"}, default "numba"
         Fused numba kernels, or their plain numpy twins (same math).
+    strategy : {"auto", "fused", "batched"}, default "auto"
+        How the numba engine walks an epoch. "fused": the whole epoch in one
+        compiled call, hand-written register-blocked loops, no BLAS.
+        "batched": a Python loop over mini-batches, numpy's BLAS for the
+        matrix products, numba for the elementwise work. "auto": fused below
+        wherever it applies (the built-in costs), batched for a user-defined
+        cost (chosen by measurement; see the README's speed table).
+    threads : int, optional
+        Threads for the fused kernel (default: numba's thread count, which
+        honours ``NUMBA_NUM_THREADS``). The large layers' neurons are split
+        across threads; the count changes only the rounding (the order of
+        a few sums), not the algorithm.
 
     Attributes
     ----------
@@ -86,14 +109,33 @@ class Network(BaseNetwork):
     """
 
     def __init__(self, sizes, *, cost="quadratic", init="large", seed=None,
-                 dtype=np.float64, engine="numba"):
+                 dtype=np.float64, engine="numba", strategy="auto", threads=None):
         if engine not in ENGINES:
             raise ValueError(f"engine must be 'numba' or 'numpy'; got {engine!r} "
                              "(the per-example engine is nnvec.reference.ReferenceNetwork)")
+        if strategy not in STRATEGIES:
+            raise ValueError(f"strategy must be one of {', '.join(STRATEGIES)}; got {strategy!r}")
+        if strategy == "fused" and engine != "numba":
+            raise ValueError("strategy='fused' is the numba whole-epoch kernel; use engine='numba'")
+        if threads is not None:
+            threads = V.check_positive_int(threads, "threads")
         super().__init__(sizes, cost=cost, init=init, seed=seed, dtype=dtype)
         self.engine = engine
+        self.strategy = strategy
+        self.threads = threads
         self._k = ENGINES[engine]
         self._buf = None
+        self._fused = None
+
+    def _threads(self):
+        # numba's own count honours NUMBA_NUM_THREADS and numba.set_num_threads.
+        n = numba.get_num_threads()
+        return n if self.threads is None else min(self.threads, n)
+
+    def _use_fused(self, m):
+        if self.engine != "numba" or self.cost not in (QuadraticCost, CrossEntropyCost):
+            return False
+        return self.strategy in ("auto", "fused")
 
     # ------------------------------------------------------------ one batch
     def _output_delta(self, buf):
@@ -130,12 +172,26 @@ class Network(BaseNetwork):
 
     # ------------------------------------------------------------ training
     def _prepare_training(self, X, Y, m):
-        self._buf = _Buffers(self.sizes, min(m, len(X)), self.dtype)
+        m = min(m, len(X))
+        if self._use_fused(m):
+            acts = tuple(np.empty((m, n), self.dtype) for n in (1,) + self.sizes[1:])
+            deltas = tuple(np.empty((m, n), self.dtype) for n in self.sizes[1:])
+            self._fused = (acts, deltas, np.zeros(2, self.dtype),
+                           0 if self.cost is QuadraticCost else 1, np.arange(m))
+        else:
+            self._buf = _Buffers(self.sizes, m, self.dtype)
 
     def _finish_training(self):
         self._buf = None
+        self._fused = None
 
     def _train_epoch(self, X, Y, perm, m, eta, lmbda):
+        if self._fused is not None:
+            acts, deltas, scal, cost_kind, ident = self._fused
+            _kernels.train_epoch_fused(X, Y, perm, m, tuple(self.weights), tuple(self.biases),
+                                       acts, deltas, eta, lmbda, cost_kind, scal, ident,
+                                       self._threads() if m >= PARALLEL_MIN_BATCH else 1)
+            return
         k = self._k
         n = len(X)
         decay = 1.0 - eta * lmbda / n

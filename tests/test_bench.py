@@ -1,0 +1,106 @@
+import json
+import os
+import subprocess
+import sys
+
+import numba
+import numpy as np
+import pytest
+
+import nnvec
+from nnvec import _kernels
+from nnvec.bench import epoch_flops, main as bench_main
+from nnvec.cli import main
+
+
+def test_flop_count_matches_perf_notes():
+    # perf-notes: h=30, m=10 -> 4.79 GFLOP matmul + 0.24 update = 5.05 GFLOP
+    total, matmul, update = epoch_flops([784, 30, 10], 50_000, 10)
+    assert matmul == 50_000 * (4 * (784 * 30 + 30 * 10) + 2 * 30 * 10) == 4_794_000_000
+    assert update == 5_000 * 2 * (784 * 30 + 30 + 30 * 10 + 10) == 238_600_000
+    assert total == matmul + update
+    assert epoch_flops([784, 30, 10], 50_000, 1000)[2] == 50 * 2 * 23_860
+
+
+def test_every_cached_kernel_has_its_own_name():
+    dispatchers = [v for v in vars(_kernels).values() if isinstance(v, numba.core.registry.CPUDispatcher)]
+    assert len(dispatchers) >= 8
+    names = [d.py_func.__qualname__ for d in dispatchers]
+    assert len(names) == len(set(names))
+    assert all(type(d._cache).__name__ == "FunctionCache" for d in dispatchers)  # cache=True
+
+
+CACHE_PROBE = r"""
+import json, numpy as np, nnvec
+from nnvec import _kernels as K
+X = np.random.default_rng(0).random((40, 6))
+y = np.arange(40) % 3
+for dtype in ("float64", "float32"):
+    for strategy in ("fused", "batched"):
+        net = nnvec.Network([6, 5, 3], seed=0, dtype=dtype, strategy=strategy)
+        net.fit(X, y, epochs=1, batch_size=7, eta=1.0)
+hits = sum(sum(d.stats.cache_hits.values()) for d in (K.train_epoch_fused, K.inplace_add_bias_sigmoid, K.inplace_sgd_update))
+misses = sum(sum(d.stats.cache_misses.values()) for d in (K.train_epoch_fused, K.inplace_add_bias_sigmoid, K.inplace_sgd_update))
+print(json.dumps({"hits": hits, "misses": misses, "w": net.weights[0].tolist()}))
+"""
+
+
+def test_a_second_process_hits_the_numba_cache(tmp_path):
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+
+    def probe():
+        r = subprocess.run([sys.executable, "-c", CACHE_PROBE], env=env, capture_output=True,
+                           text=True, timeout=600)
+        assert r.returncode == 0, r.stderr
+        return json.loads(r.stdout.strip().splitlines()[-1])
+
+    first = probe()
+    second = probe()
+    assert first["misses"] > 0  # compiled and written
+    assert second["misses"] == 0 and second["hits"] >= 3  # loaded, nothing recompiled
+    assert first["w"] == second["w"]  # the cached machine code computes the same thing
+
+
+@pytest.mark.parametrize("strategy", ["fused", "batched"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_strategies_train_the_same_network(strategy, dtype):
+    X = np.random.default_rng(0).random((53, 12))
+    y = np.arange(53) % 4
+    ref = nnvec.ReferenceNetwork([12, 9, 7, 4], seed=2, dtype=dtype)
+    net = nnvec.Network([12, 9, 7, 4], seed=2, dtype=dtype, strategy=strategy)
+    ref.fit(X, y, epochs=2, batch_size=5, eta=1.5, lmbda=0.5)
+    net.fit(X, y, epochs=2, batch_size=5, eta=1.5, lmbda=0.5)
+    tol = 1e-12 if dtype == "float64" else 2e-5
+    for a, b in zip(ref.weights + ref.biases, net.weights + net.biases):
+        np.testing.assert_allclose(b, a, rtol=tol, atol=tol)
+
+
+def test_strategy_validation():
+    with pytest.raises(ValueError, match="strategy must be one of auto, fused, batched"):
+        nnvec.Network([2, 2], strategy="fast")
+    with pytest.raises(ValueError, match="use engine='numba'"):
+        nnvec.Network([2, 2], engine="numpy", strategy="fused")
+
+
+@pytest.mark.slow
+def test_bench_command_prints_table_and_book_line(tmp_path, capsys):
+    out_json = tmp_path / "b.json"
+    rc = main(["bench", "--batch-sizes", "10", "--repeats", "1", "--samples", "500",
+               "--json", str(out_json)])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "FLOPs per epoch at m=10: 0.050 G (0.048 matmul + 0.002 update)" in out
+    assert out.count(" 10 ") >= 5  # one row per variant
+    assert "book: matrix ~2x faster than per-example; measured here (m=10): column-gather port" in out
+    data = json.loads(out_json.read_text())
+    variants = {r["variant"] for r in data["records"]}
+    assert variants == {"reference", "columns", "numpy", "numba", "numba-f32"}
+    ref = [r for r in data["records"] if r["variant"] == "reference"][0]
+    assert ref["speedup"] == 1.0 and ref["n_samples"] == 500
+
+
+def test_bench_rejects_bad_arguments(capsys):
+    assert main(["bench", "--repeats", "0"]) == 2
+    assert "--repeats must be a positive integer" in capsys.readouterr().err
+    assert main(["bench", "--sizes", "100", "10", "--repeats", "1", "--samples", "50"]) == 2
+    assert "sizes must start with 784" in capsys.readouterr().err
