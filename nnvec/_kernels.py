@@ -13,6 +13,8 @@ on-disk cache (``cache=True``) keys each one separately.
 
 import math
 
+import numpy as np
+
 import numba
 
 #: numba flags, set once. fastmath is off: the matrix engine must reproduce the
@@ -371,3 +373,33 @@ def train_epoch_fused(X, Y, perm, m, weights, biases, acts, deltas, eta, lmbda, 
                                   biases[l][j0:j1], decay, neg_step)
             else:
                 _update_layer(deltas[l], A, Arows, r, W, biases[l], decay, neg_step)
+
+
+#: rows per block when a whole data set is pushed forward
+FORWARD_BLOCK = 256
+
+
+@numba.njit(parallel=True, **_FAST)
+def forward_rows_fused(X, weights, biases, out, scal):
+    """out = network output for every row of X (n_samples, n_out), blocks in parallel.
+
+    Used for prediction and per-epoch evaluation on the numba path, so
+    training never alternates between numba's threads and BLAS's threads
+    (whose idle spinning halves the fused kernel's speed).
+    """
+    n = X.shape[0]
+    L = len(weights)
+    zero = scal[0]
+    n_blocks = (n + FORWARD_BLOCK - 1) // FORWARD_BLOCK
+    for blk in numba.prange(n_blocks):
+        s = blk * FORWARD_BLOCK
+        r = min(n, s + FORWARD_BLOCK) - s
+        rows = np.arange(s, s + r)
+        ident = np.arange(r)
+        a = np.empty((r, weights[0].shape[0]), X.dtype)
+        _forward_layer(X, rows, r, weights[0], biases[0], a, zero)
+        for l in range(1, L):
+            nxt = np.empty((r, weights[l].shape[0]), X.dtype)
+            _forward_layer(a, ident, r, weights[l], biases[l], nxt, zero)
+            a = nxt
+        out[s:s + r] = a

@@ -137,6 +137,14 @@ class Network(BaseNetwork):
             return False
         return self.strategy in ("auto", "fused")
 
+    def _forward_rows(self, X):
+        if self.engine != "numba":
+            return super()._forward_rows(X)
+        out = np.empty((len(X), self.sizes[-1]), self.dtype)
+        _kernels.forward_rows_fused(X, tuple(self.weights), tuple(self.biases), out,
+                                    np.zeros(1, self.dtype))
+        return out
+
     # ------------------------------------------------------------ one batch
     def _output_delta(self, buf):
         a, y, delta = buf.acts[-1], buf.y, buf.deltas[-1]

@@ -32,7 +32,12 @@ def test_round_trip_is_bit_identical(tmp_path, trained, engine, dtype):
     assert back.dtype == net.dtype
     for a, b in zip(net.weights + net.biases, back.weights + back.biases):
         assert a.dtype == b.dtype and np.array_equal(a, b)
-    assert np.array_equal(back.feedforward(X.astype(dtype)), net.feedforward(X.astype(dtype)))
+    out_saved = net.feedforward(X.astype(dtype))
+    out_loaded = back.feedforward(X.astype(dtype))
+    if engine == "numba":  # same engine as the saved network: bit-identical
+        assert np.array_equal(out_loaded, out_saved)
+    else:  # another engine's forward pass rounds differently
+        np.testing.assert_allclose(out_loaded, out_saved, rtol=1e-5 if dtype == "float32" else 1e-13)
 
 
 def test_metadata_and_history(tmp_path, trained):
