@@ -59,30 +59,26 @@ def check_init(init):
     return init
 
 
-def check_positive_int(value, name):
-    """Return ``value`` as an int if it is an integer >= 1, else raise."""
+def _check_int(value, name, minimum, what):
     if isinstance(value, bool):
-        raise TypeError(f"{name} must be a positive integer; got {value!r}")
+        raise TypeError(f"{name} must be a {what}; got {value!r}")
     try:
         v = operator.index(value)
     except TypeError:
-        raise TypeError(f"{name} must be a positive integer; got {value!r}") from None
-    if v < 1:
-        raise ValueError(f"{name} must be a positive integer (>= 1); got {v}")
+        raise TypeError(f"{name} must be a {what}; got {value!r}") from None
+    if v < minimum:
+        raise ValueError(f"{name} must be a {what} (>= {minimum}); got {v}")
     return v
+
+
+def check_positive_int(value, name):
+    """Return ``value`` as an int if it is an integer >= 1, else raise."""
+    return _check_int(value, name, 1, "positive integer")
 
 
 def check_nonneg_int(value, name):
     """Return ``value`` as an int if it is an integer >= 0, else raise."""
-    if isinstance(value, bool):
-        raise TypeError(f"{name} must be a non-negative integer; got {value!r}")
-    try:
-        v = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be a non-negative integer; got {value!r}") from None
-    if v < 0:
-        raise ValueError(f"{name} must be >= 0; got {v}")
-    return v
+    return _check_int(value, name, 0, "non-negative integer")
 
 
 def _as_real(value, name):

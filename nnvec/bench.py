@@ -84,8 +84,17 @@ def warm_up(net, X, y, m):
     return time.perf_counter() - t
 
 
+#: seconds to pause before each timed epoch. OpenBLAS's idle threads keep
+#: spinning for a while after a BLAS-heavy variant (numpy, batched); an epoch
+#: of the fused kernel that starts meanwhile shares its cores with them and
+#: runs up to 2x slower. The pause lets them park, so each variant is timed
+#: in its own steady state, whatever ran before it.
+SETTLE_S = 0.3
+
+
 def time_epoch(net, X, y, m, eta=3.0):
     """Seconds of one training epoch over ``X`` (shuffle and updates, no evaluation)."""
+    time.sleep(SETTLE_S)
     hist = net.fit(X, y, epochs=1, batch_size=m, eta=eta)
     return hist.seconds[0]
 

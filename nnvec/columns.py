@@ -28,7 +28,12 @@ class ColumnNetwork(BaseNetwork):
     engine = "columns"
 
     def _gradient_columns(self, XT, YT):
-        """Summed (nabla_b, nabla_w) for examples as columns: XT (n_in, m), YT (n_out, m)."""
+        """Summed (nabla_b, nabla_w) for examples as columns: XT (n_in, m), YT (n_out, m).
+
+        The reference's per-example backprop with the column vector x widened
+        to the matrix X, line for line; kept as a separate copy so that the
+        reference never pays for the extra sums a shared version would need.
+        """
         activation = XT
         activations = [XT]
         zs = []

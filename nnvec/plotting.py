@@ -45,3 +45,25 @@ def plot_speedups(batch_sizes, speedups, path, title=""):
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def plot_experiment_grid(curves, path):
+    """One panel per experiment, one line per run: ``{experiment: {run: accuracies}}``."""
+    plt = _pyplot()
+    n = len(curves)
+    cols = min(3, n)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.6 * rows), squeeze=False)
+    for ax, (name, runs) in zip(axes.flat, curves.items()):
+        for label, ys in runs.items():
+            ax.plot(range(len(ys)), ys, label=label, linewidth=1.2)
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("test accuracy (%)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)

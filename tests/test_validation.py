@@ -35,7 +35,7 @@ def test_bad_constructor_options():
         nnvec.Network([2, 2], engine="torch")
     with pytest.raises(ValueError, match="init must be"):
         nnvec.Network([2, 2], init="xavier")
-    with pytest.raises(ValueError, match="seed must be >= 0"):
+    with pytest.raises(ValueError, match=r"seed must be a non-negative integer \(>= 0\); got -1"):
         nnvec.Network([2, 2], seed=-1)
 
 
