@@ -23,6 +23,8 @@ def _add_train_args(p):
     p.add_argument("--lmbda", type=float, default=0.0, help="L2 regularisation (default: 0)")
     p.add_argument("--early-stopping", type=int, default=0, metavar="N",
                    help="stop after N epochs without a better validation accuracy")
+    p.add_argument("--threads", type=int, default=None,
+                   help="threads for the numba engine (default: NUMBA_NUM_THREADS or all cores)")
     p.add_argument("--data-dir", default=None, help="directory with the MNIST IDX .gz files")
     p.add_argument("--save", default=None, metavar="MODEL", help="save the trained model (.npz)")
     p.add_argument("--plot", default=None, metavar="FILE.png", help="plot test accuracy per epoch")
@@ -52,8 +54,13 @@ def _train(args, out):
     t_start = time.perf_counter()
     training, validation, test = load_mnist(args.data_dir, dtype=np.dtype(args.dtype))
     t_load = time.perf_counter() - t_start
+    extra = {}
+    if args.threads is not None:
+        if args.engine != "numba":
+            raise ValueError("--threads applies to --engine numba only")
+        extra["threads"] = args.threads
     net = make_network(args.sizes, engine=args.engine, seed=args.seed, dtype=args.dtype,
-                       cost=args.cost, init=args.init)
+                       cost=args.cost, init=args.init, **extra)
     print(f"nnvec: {net!r}, engine={args.engine}, epochs={args.epochs}, "
           f"mini_batch_size={args.batch_size}, eta={args.eta:g}, lmbda={args.lmbda:g}, "
           f"seed={args.seed}; data loaded in {t_load:.2f} s", file=out)

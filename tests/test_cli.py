@@ -1,6 +1,7 @@
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from nnvec.cli import main
@@ -32,6 +33,24 @@ def test_bad_arguments_give_a_clear_error_and_status_2(capsys):
     assert "at least two layers" in capsys.readouterr().err
     assert main(["train", "--sizes", "100", "10", "--epochs", "1"]) == 2
     assert "784 features per sample but the network's input layer has 100" in capsys.readouterr().err
+
+
+def test_threads_option(capsys):
+    assert main(["train", "--threads", "0", "--epochs", "1"]) == 2
+    assert "threads must be a positive integer" in capsys.readouterr().err
+    assert main(["train", "--engine", "numpy", "--threads", "1", "--epochs", "1"]) == 2
+    assert "--threads applies to --engine numba only" in capsys.readouterr().err
+
+
+def test_one_thread_gives_the_same_run_up_to_rounding(mnist):
+    import nnvec
+
+    (X, y), _, _ = mnist
+    a = nnvec.Network([784, 30, 10], seed=0, threads=1)
+    b = nnvec.Network([784, 30, 10], seed=0, threads=2)
+    a.fit(X[:200], y[:200], epochs=1, batch_size=10, eta=3.0)
+    b.fit(X[:200], y[:200], epochs=1, batch_size=10, eta=3.0)
+    np.testing.assert_allclose(a.weights[0], b.weights[0], rtol=1e-12, atol=1e-12)
 
 
 def test_missing_data_dir(tmp_path, capsys):
