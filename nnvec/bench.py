@@ -251,6 +251,10 @@ def main(args, out=sys.stdout):
         V.check_positive_int(m, "--batch-sizes")
     if args.samples is not None:
         V.check_positive_int(args.samples, "--samples")
+    if args.plot:
+        from .plotting import _pyplot
+
+        _pyplot()  # a missing matplotlib should fail now, not after minutes of timing
     variants = [] if args.no_baselines else ["reference", "columns"]
     if "float64" in args.dtype:
         variants += ["numpy", "numba"]

@@ -106,3 +106,80 @@ def test_inplace_sgd_update(n, dtype, decay):
     np.testing.assert_allclose(w1, w2, rtol=1e-15 if dtype == np.float64 else 1e-6, atol=1e-7)
     np.testing.assert_allclose(w1, decay * w - 0.3 * g, rtol=1e-6, atol=1e-6)
     assert np.array_equal(g, g_before)
+
+
+# ---- the fused epoch kernel's pieces, each against a numpy expression of the same math ----
+
+BLOCK_SHAPES = [(1, 1, 3), (2, 2, 5), (4, 3, 7), (5, 4, 9), (6, 5, 16), (7, 7, 33),
+                (10, 30, 784), (11, 10, 30), (33, 6, 20), (64, 3, 8)]  # (r, n_out, n_in)
+
+
+def _fused_tol(dtype):
+    return dict(rtol=1e-12, atol=1e-12) if dtype == np.float64 else dict(rtol=2e-5, atol=2e-6)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("r, n_out, n_in", BLOCK_SHAPES)
+def test_forward_layer_matches_numpy(r, n_out, n_in, dtype):
+    rng = np.random.default_rng(r * 100 + n_out)
+    A = rng.random((r + 7, n_in)).astype(dtype)
+    rows = rng.permutation(r + 7)[:r]
+    W = (rng.standard_normal((n_out, n_in)) * 2).astype(dtype)
+    b = rng.standard_normal(n_out).astype(dtype)
+    out = np.full((r, n_out), np.nan, dtype)
+    K._forward_layer(A, rows, r, W, b, out, dtype(0))
+    want = N.sigmoid_into  # the twin of the activation
+    z = A[rows].astype(np.float64) @ W.T.astype(np.float64) + b
+    expect = np.empty_like(z)
+    want(z, expect)
+    np.testing.assert_allclose(out, expect, **_fused_tol(dtype))
+
+
+@pytest.mark.parametrize("decay", [1.0, 0.99])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("r, n_out, n_in", BLOCK_SHAPES)
+def test_update_layer_matches_numpy(r, n_out, n_in, dtype, decay):
+    rng = np.random.default_rng(r * 7 + n_in)
+    D = rng.standard_normal((r, n_out)).astype(dtype)
+    A = rng.random((r + 3, n_in)).astype(dtype)
+    rows = rng.permutation(r + 3)[:r]
+    W = rng.standard_normal((n_out, n_in)).astype(dtype)
+    b = rng.standard_normal(n_out).astype(dtype)
+    W0, b0 = W.astype(np.float64), b.astype(np.float64)
+    step = 0.3 / r
+    K._update_layer(D, A, rows, r, W, b, decay, dtype(-step))
+    D64, A64 = D.astype(np.float64), A[rows].astype(np.float64)
+    np.testing.assert_allclose(W, decay * W0 - step * D64.T @ A64, **_fused_tol(dtype))
+    np.testing.assert_allclose(b, b0 - step * D64.sum(axis=0), **_fused_tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("r, n_out, n_in", BLOCK_SHAPES)
+def test_backward_delta_matches_numpy(r, n_out, n_in, dtype):
+    rng = np.random.default_rng(r + n_out + n_in)
+    D = rng.standard_normal((r, n_out)).astype(dtype)
+    W = rng.standard_normal((n_out, n_in)).astype(dtype)
+    Aprev = rng.random((r, n_in)).astype(dtype)
+    out = np.full((r, n_in), np.nan, dtype)
+    K._backward_delta(D, r, W, Aprev, out, dtype(0))
+    expect = D.astype(np.float64) @ W.astype(np.float64)
+    N.inplace_sigmoid_prime_mul(expect, Aprev.astype(np.float64))
+    np.testing.assert_allclose(out, expect, **_fused_tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("n", [1, 5, 256, 257, 1000])
+def test_forward_rows_fused_matches_numpy(n, dtype):
+    rng = np.random.default_rng(n)
+    sizes = [12, 9, 7, 4]
+    X = rng.random((n, sizes[0])).astype(dtype)
+    Ws = tuple((rng.standard_normal((o, i)) * 3).astype(dtype) for i, o in zip(sizes[:-1], sizes[1:]))
+    bs = tuple(rng.standard_normal(o).astype(dtype) for o in sizes[1:])
+    out = np.full((n, sizes[-1]), np.nan, dtype)
+    K.forward_rows_fused(X, Ws, bs, out, np.zeros(1, dtype))
+    a = X.astype(np.float64)
+    for W, b in zip(Ws, bs):
+        z = a @ W.T.astype(np.float64) + b
+        a = np.empty_like(z)
+        N.sigmoid_into(z, a)
+    np.testing.assert_allclose(out, a, **_fused_tol(dtype))
