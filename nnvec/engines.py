@@ -4,7 +4,7 @@ from .columns import ColumnNetwork
 from .engine import Network
 from .reference import ReferenceNetwork
 
-#: name -> (class, extra constructor arguments)
+#: every engine name make_network accepts
 ENGINE_NAMES = ("numba", "numpy", "reference", "columns")
 
 

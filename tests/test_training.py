@@ -145,3 +145,37 @@ def test_update_mini_batch_matches_reference():
     b.update_mini_batch(X, y, 0.7)
     for p, q in zip(a.weights + a.biases, b.weights + b.biases):
         np.testing.assert_allclose(p, q, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.parametrize("strategy", ["fused", "batched"])
+def test_batch_larger_than_the_data_is_one_full_batch(strategy):
+    X, y = random_problem([6, 5, 3], 7, 0)
+    ref = nnvec.ReferenceNetwork([6, 5, 3], seed=0)
+    net = nnvec.Network([6, 5, 3], seed=0, strategy=strategy)
+    ref.fit(X, y, epochs=2, batch_size=50, eta=1.0)
+    net.fit(X, y, epochs=2, batch_size=50, eta=1.0)
+    for a, b in zip(ref.weights + ref.biases, net.weights + net.biases):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
+
+
+def test_a_user_defined_cost_class_trains_on_the_batched_path():
+    class HalfQuadratic(nnvec.QuadraticCost):
+        name = "half"
+
+        @staticmethod
+        def fn(a, y):
+            return 0.5 * nnvec.QuadraticCost.fn(a, y)
+
+        @staticmethod
+        def delta(z, a, y):
+            return 0.5 * nnvec.QuadraticCost.delta(z, a, y)
+
+    X, y = random_problem([6, 5, 3], 20, 1)
+    net = nnvec.Network([6, 5, 3], seed=0, cost=HalfQuadratic)
+    ref = nnvec.ReferenceNetwork([6, 5, 3], seed=0, cost=HalfQuadratic)
+    assert not net._use_fused(5)
+    net.fit(X, y, epochs=2, batch_size=5, eta=1.0)
+    ref.fit(X, y, epochs=2, batch_size=5, eta=1.0)
+    for a, b in zip(ref.weights + ref.biases, net.weights + net.biases):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
+    assert nnvec.gradient_check(net, X[:4], y[:4]) < 1e-6
