@@ -51,6 +51,10 @@ def _train(args, out):
     from .engines import make_network
     from .mnist import load_mnist
 
+    if args.plot:
+        from .plotting import _pyplot
+
+        _pyplot()  # fail on a missing matplotlib before training, not after
     t_start = time.perf_counter()
     training, validation, test = load_mnist(args.data_dir, dtype=np.dtype(args.dtype))
     t_load = time.perf_counter() - t_start

@@ -68,3 +68,20 @@ def test_evaluate_foreign_file(tmp_path, capsys):
 def test_python_dash_m_entry_point():
     r = subprocess.run([sys.executable, "-m", "nnvec", "--help"], capture_output=True, text=True)
     assert r.returncode == 0 and "train" in r.stdout
+
+
+def test_plot_without_matplotlib_fails_before_training(monkeypatch, capsys):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_matplotlib(name, *args, **kwargs):
+        if name.startswith("matplotlib"):
+            raise ImportError("No module named 'matplotlib'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_matplotlib)
+    assert main(["train", "--epochs", "1", "--plot", "x.png"]) == 2
+    captured = capsys.readouterr()
+    assert "pip install 'nnvec[plot]'" in captured.err
+    assert "Epoch 0" not in captured.out  # nothing was trained first
