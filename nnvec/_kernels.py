@@ -309,12 +309,38 @@ def _update_layer(D, A, rows, r, W, b, decay, neg_step):
 #: a layer is split across threads only when it has at least this many
 #: weights; smaller layers cost less than a parallel region's start-up.
 SPLIT_MIN_WEIGHTS = 8192
+#: thread blocks of neurons start at multiples of this: the forward pass works
+#: on 2 neurons at a time and the update on 3, so with boundaries at multiples
+#: of 6 every neuron takes the same code path (and so gets the same rounding)
+#: whatever the thread count. Training is bit-identical for any ``nthr``.
+SPLIT_ALIGN = 6
+
+
+@fjit
+def _split_blocks(n_out, n_weights, nthr):
+    """How many neuron blocks a layer is cut into: ``nthr`` if it is worth it, else 1."""
+    if nthr > 1 and n_weights >= SPLIT_MIN_WEIGHTS and n_out >= SPLIT_ALIGN * nthr:
+        return nthr
+    return 1
+
+
+@fjit
+def _block_bound(n_out, nblk, t):
+    """Start of neuron block ``t`` of ``nblk`` (``t == nblk`` gives ``n_out``)."""
+    if t >= nblk:
+        return n_out
+    return (t * n_out // nblk) // SPLIT_ALIGN * SPLIT_ALIGN
 
 
 @numba.njit(parallel=True, **_FAST)
 def train_epoch_fused(X, Y, perm, m, weights, biases, acts, deltas, eta, lmbda, cost_kind,
-                      scal, ident, nthr):
-    """Train one epoch of mini-batches of ``m`` rows of ``X`` in the order ``perm``.
+                      scal, ident, lo, hi, nthr):
+    """Train the mini-batches of ``m`` rows of ``X`` that start at ``lo, lo+m, ... < hi``.
+
+    The epoch's order is ``perm``; a whole epoch is ``lo=0, hi=len(X)``, and
+    calls over consecutive ranges (each a multiple of ``m`` long, but the
+    last) give exactly the same result as one call, so an epoch can be run in
+    segments with a different thread count for each.
 
     ``weights``/``biases``: tuples of the network's arrays, updated in place.
     ``acts``: tuple of (m, n_l) scratch for l >= 1 (``acts[0]`` is unused: the
@@ -323,8 +349,9 @@ def train_epoch_fused(X, Y, perm, m, weights, biases, acts, deltas, eta, lmbda, 
     1 cross-entropy. ``scal``: length-2 scratch in the arrays' dtype, so the
     scalars the inner loops use have the arrays' dtype. ``nthr``: threads;
     with more than one, each large layer's neurons are split into ``nthr``
-    blocks (forward pass and fused update), one per thread; nothing else
-    changes, and the result equals the one-thread result up to rounding.
+    blocks (forward pass and fused update), one per thread. Every neuron is
+    computed by the same code for any ``nthr`` (see ``SPLIT_ALIGN``), so the
+    result does not depend on the thread count, bit for bit.
     """
     n = X.shape[0]
     L = len(weights)
@@ -332,21 +359,24 @@ def train_epoch_fused(X, Y, perm, m, weights, biases, acts, deltas, eta, lmbda, 
     decay = 1.0 - eta * lmbda / n
     scal[0] = 0.0
     zero = scal[0]
-    for start in range(0, n, m):
+    for start in range(lo, hi, m):
         r = min(m, n - start)
         rows = perm[start:start + r]
         for l in range(L):
             A = X if l == 0 else acts[l]
             Arows = rows if l == 0 else ident
             W = weights[l]
-            if nthr > 1 and W.size >= SPLIT_MIN_WEIGHTS and W.shape[0] >= 2 * nthr:
-                for t in numba.prange(nthr):
-                    j0 = t * W.shape[0] // nthr
-                    j1 = (t + 1) * W.shape[0] // nthr
+            nout_l = W.shape[0]
+            nblk = _split_blocks(nout_l, W.size, nthr)
+            if nblk > 1:
+                for t in numba.prange(nblk):
+                    j0 = _block_bound(nout_l, nblk, t)
+                    j1 = _block_bound(nout_l, nblk, t + 1)
                     _forward_layer(A, Arows, r, W[j0:j1], biases[l][j0:j1],
                                    acts[l + 1][:, j0:j1], zero)
-            else:
-                _forward_layer(A, Arows, r, W, biases[l], acts[l + 1], zero)
+            else:  # the same slices as above, so the same compiled code
+                _forward_layer(A, Arows, r, W[0:nout_l], biases[l][0:nout_l],
+                               acts[l + 1][:, 0:nout_l], zero)
         out = acts[L]
         dl = deltas[L - 1]
         for i in range(r):
@@ -365,14 +395,17 @@ def train_epoch_fused(X, Y, perm, m, weights, biases, acts, deltas, eta, lmbda, 
             A = X if l == 0 else acts[l]
             Arows = rows if l == 0 else ident
             W = weights[l]
-            if nthr > 1 and W.size >= SPLIT_MIN_WEIGHTS and W.shape[0] >= 2 * nthr:
-                for t in numba.prange(nthr):
-                    j0 = t * W.shape[0] // nthr
-                    j1 = (t + 1) * W.shape[0] // nthr
+            nout_l = W.shape[0]
+            nblk = _split_blocks(nout_l, W.size, nthr)
+            if nblk > 1:
+                for t in numba.prange(nblk):
+                    j0 = _block_bound(nout_l, nblk, t)
+                    j1 = _block_bound(nout_l, nblk, t + 1)
                     _update_layer(deltas[l][:, j0:j1], A, Arows, r, W[j0:j1],
                                   biases[l][j0:j1], decay, neg_step)
             else:
-                _update_layer(deltas[l], A, Arows, r, W, biases[l], decay, neg_step)
+                _update_layer(deltas[l][:, 0:nout_l], A, Arows, r, W[0:nout_l],
+                              biases[l][0:nout_l], decay, neg_step)
 
 
 #: rows per block when a whole data set is pushed forward

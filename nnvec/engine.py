@@ -18,12 +18,14 @@ In rows layout the book's equations read, for layer l with ``A^0 = X``::
 """
 
 import copy
+import time
 
 import numba
 import numpy as np
 
 from . import _kernels, _numpy_kernels
 from . import _validation as V
+from ._threads import available_cores, shared_governor
 from ._base import BaseNetwork
 from .costs import CrossEntropyCost, QuadraticCost
 
@@ -91,10 +93,13 @@ class Network(BaseNetwork):
         wherever it applies (the built-in costs), batched for a user-defined
         cost (chosen by measurement; see the README's speed table).
     threads : int, optional
-        Threads for the fused kernel (default: numba's thread count, which
-        honours ``NUMBA_NUM_THREADS``). The large layers' neurons are split
-        across threads; the count changes only the rounding (the order of
-        a few sums), not the algorithm.
+        Threads for the fused kernel and for prediction. Default (None):
+        chosen while training, by measurement, between one thread and
+        ``min(numba.get_num_threads(), cores available)``, so a busy machine
+        does not stall the kernel (see ``nnvec._threads``). An int fixes the
+        count; it may not exceed numba's pool (``NUMBA_NUM_THREADS``). The
+        large layers' neurons are split across threads in blocks chosen so
+        that training gives the same weights, bit for bit, for any count.
 
     Attributes
     ----------
@@ -119,6 +124,11 @@ class Network(BaseNetwork):
             raise ValueError("strategy='fused' is the numba whole-epoch kernel; use engine='numba'")
         if threads is not None:
             threads = V.check_positive_int(threads, "threads")
+            if threads > numba.config.NUMBA_NUM_THREADS:
+                raise ValueError(
+                    f"threads={threads} exceeds numba's thread pool of "
+                    f"{numba.config.NUMBA_NUM_THREADS}; set NUMBA_NUM_THREADS={threads} "
+                    "before Python starts, or pass a smaller threads")
         super().__init__(sizes, cost=cost, init=init, seed=seed, dtype=dtype)
         self.engine = engine
         self.strategy = strategy
@@ -126,13 +136,39 @@ class Network(BaseNetwork):
         self._k = ENGINES[engine]
         self._buf = None
         self._fused = None
+        self._governor = None
 
-    def _threads(self):
+    def __getstate__(self):
+        # Live objects only: the kernel module is looked up again from the
+        # engine name, and per-fit scratch is rebuilt by the next fit.
+        state = self.__dict__.copy()
+        for k in ("_k", "_buf", "_fused", "_governor"):
+            state.pop(k, None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._k = ENGINES[self.engine]
+        self._buf = self._fused = self._governor = None
+
+    def _max_threads(self):
         # numba's own count honours NUMBA_NUM_THREADS and numba.set_num_threads.
-        n = numba.get_num_threads()
-        return n if self.threads is None else min(self.threads, n)
+        if self.threads is not None:
+            return self.threads
+        return max(1, min(numba.get_num_threads(), available_cores()))
 
-    def _use_fused(self, m):
+    def _thread_choices(self, m):
+        """Candidate thread counts for the fused kernel at mini-batch size ``m``."""
+        top = self._max_threads()
+        if self.threads is not None:
+            return (top,)
+        splittable = any(_kernels._split_blocks(w.shape[0], w.size, top) > 1
+                         for w in self.weights)
+        if top == 1 or m < PARALLEL_MIN_BATCH or not splittable:
+            return (1,)
+        return (1, top)
+
+    def _use_fused(self):
         if self.engine != "numba" or self.cost not in (QuadraticCost, CrossEntropyCost):
             return False
         return self.strategy in ("auto", "fused")
@@ -141,8 +177,17 @@ class Network(BaseNetwork):
         if self.engine != "numba":
             return super()._forward_rows(X)
         out = np.empty((len(X), self.sizes[-1]), self.dtype)
-        _kernels.forward_rows_fused(X, tuple(self.weights), tuple(self.biases), out,
-                                    np.zeros(1, self.dtype))
+        # Prediction honours the thread count too: the user's, or the one the
+        # governor last found fastest while training.
+        gov = self._governor
+        want = gov.current if gov is not None else self._max_threads()
+        before = numba.get_num_threads()
+        numba.set_num_threads(min(want, numba.config.NUMBA_NUM_THREADS))
+        try:
+            _kernels.forward_rows_fused(X, tuple(self.weights), tuple(self.biases), out,
+                                        np.zeros(1, self.dtype))
+        finally:
+            numba.set_num_threads(before)
         return out
 
     # ------------------------------------------------------------ one batch
@@ -181,11 +226,16 @@ class Network(BaseNetwork):
     # ------------------------------------------------------------ training
     def _prepare_training(self, X, Y, m):
         m = min(m, len(X))
-        if self._use_fused(m):
+        if self._use_fused():
             acts = tuple(np.empty((m, n), self.dtype) for n in (1,) + self.sizes[1:])
             deltas = tuple(np.empty((m, n), self.dtype) for n in self.sizes[1:])
             self._fused = (acts, deltas, np.zeros(2, self.dtype),
                            0 if self.cost is QuadraticCost else 1, np.arange(m))
+            choices = self._thread_choices(m)
+            # What was learnt about this machine's load carries over to every
+            # network of this shape in the process (see _threads.shared_governor).
+            self._governor = shared_governor(
+                choices, (self.sizes, m, np.dtype(self.dtype).str, self.cost.__name__))
         else:
             self._buf = _Buffers(self.sizes, m, self.dtype)
 
@@ -196,9 +246,20 @@ class Network(BaseNetwork):
     def _train_epoch(self, X, Y, perm, m, eta, lmbda):
         if self._fused is not None:
             acts, deltas, scal, cost_kind, ident = self._fused
-            _kernels.train_epoch_fused(X, Y, perm, m, tuple(self.weights), tuple(self.biases),
-                                       acts, deltas, eta, lmbda, cost_kind, scal, ident,
-                                       self._threads() if m >= PARALLEL_MIN_BATCH else 1)
+            weights, biases = tuple(self.weights), tuple(self.biases)
+            gov = self._governor
+            n = len(X)
+            lo = 0
+            # The epoch in segments, each on the thread count the governor
+            # picks; the kernel's result does not depend on the cut or count.
+            while lo < n:
+                nthr, count = gov.plan(m, n - lo)
+                hi = min(n, lo + count)
+                t0 = time.perf_counter()
+                _kernels.train_epoch_fused(X, Y, perm, m, weights, biases, acts, deltas,
+                                           eta, lmbda, cost_kind, scal, ident, lo, hi, nthr)
+                gov.record(nthr, hi - lo, time.perf_counter() - t0, m)
+                lo = hi
             return
         k = self._k
         n = len(X)

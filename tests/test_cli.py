@@ -42,17 +42,6 @@ def test_threads_option(capsys):
     assert "--threads applies to --engine numba only" in capsys.readouterr().err
 
 
-def test_one_thread_gives_the_same_run_up_to_rounding(mnist):
-    import nnvec
-
-    (X, y), _, _ = mnist
-    a = nnvec.Network([784, 30, 10], seed=0, threads=1)
-    b = nnvec.Network([784, 30, 10], seed=0, threads=2)
-    a.fit(X[:200], y[:200], epochs=1, batch_size=10, eta=3.0)
-    b.fit(X[:200], y[:200], epochs=1, batch_size=10, eta=3.0)
-    np.testing.assert_allclose(a.weights[0], b.weights[0], rtol=1e-12, atol=1e-12)
-
-
 def test_missing_data_dir(tmp_path, capsys):
     assert main(["train", "--data-dir", str(tmp_path), "--epochs", "1"]) == 2
     assert "MNIST data not found" in capsys.readouterr().err

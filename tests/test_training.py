@@ -6,7 +6,7 @@ import pytest
 import nnvec
 from nnvec.engines import make_network
 
-from conftest import random_problem
+from problems import random_problem
 
 
 @pytest.mark.slow
@@ -173,7 +173,7 @@ def test_a_user_defined_cost_class_trains_on_the_batched_path():
     X, y = random_problem([6, 5, 3], 20, 1)
     net = nnvec.Network([6, 5, 3], seed=0, cost=HalfQuadratic)
     ref = nnvec.ReferenceNetwork([6, 5, 3], seed=0, cost=HalfQuadratic)
-    assert not net._use_fused(5)
+    assert not net._use_fused()
     net.fit(X, y, epochs=2, batch_size=5, eta=1.0)
     ref.fit(X, y, epochs=2, batch_size=5, eta=1.0)
     for a, b in zip(ref.weights + ref.biases, net.weights + net.biases):

@@ -1,0 +1,187 @@
+"""Choosing the fused kernel's thread count by measurement, while it trains.
+
+Why: the fused kernel ends every mini-batch in a barrier (about 5,000 per
+epoch at m = 10). On a quiet 2-core machine two threads beat one by about
+1.4x; but when another process holds a core, a thread that loses its core
+stalls its partner at every barrier until the scheduler gives it back. Two
+threads then run 2-9x slower than one with one core busy, and up to 100x
+slower with both busy. No fixed count is right on a machine that is
+sometimes busy (a laptop, a CI runner, a notebook beside a browser, a sweep
+with parallel trials), so nnvec measures.
+
+How: an epoch runs as a series of short segments (whole mini-batches; the
+kernel gives the same bits whatever the thread count and however the epoch
+is cut). ``ThreadGovernor`` times each segment, keeps the seconds per sample
+of each candidate count, and now and then runs a short *probe* segment on
+the other count. A probe is sized to cost about ``PROBE_S`` at the probed
+count's last measured speed, so probing a count that has collapsed costs one
+or two mini-batches, not seconds. A probe that loses doubles the time until
+the next one (up to ``MAX_PROBE_EVERY`` segments); one that wins switches.
+After a switch, segments grow from probe size to ``SEGMENT_S``, so a wrong
+switch is caught after a few milliseconds.
+
+The governor only decides thread counts; the engine runs the segments.
+"""
+
+import math
+import os
+
+#: seconds a normal segment aims to last at the current count's speed
+SEGMENT_S = 0.02
+#: ... but a segment on more than one thread has at most this many
+#: mini-batches: when another process takes a core, every barrier can cost a
+#: scheduler slice (measured: 1-10 ms per mini-batch), so this bounds how long
+#: a sudden load goes unnoticed. A call costs ~2 us, so short segments are free.
+MULTI_MAX_BATCHES = 64
+#: seconds a probe segment aims to last at the probed count's last speed ...
+PROBE_S = 0.001
+#: ... but never more mini-batches than this: when threads stall at barriers,
+#: the cost is per mini-batch (a scheduler slice each), not per sample
+PROBE_MAX_BATCHES = 16
+#: seconds of training between probes of a count: doubles while it loses
+PROBE_GAP_MIN_S = 0.01
+PROBE_GAP_MAX_S = 2.0
+#: a losing probe's extra seconds are kept below this fraction of training
+#: time: a probe that cost 15 ms more than the current count (one collapsed
+#: barrier on a busy machine) waits at least 0.5 s before the next
+PROBE_BUDGET = 0.03
+#: a count must be this much faster (fraction) to take over
+SWITCH_MARGIN = 0.05
+#: winning probes in a row needed to move to *more* threads. Moving to fewer
+#: is safe (at worst the speed of one core); moving to more is the risky way
+#: (a lucky probe on a busy machine can hide a 50x stall), so it needs more
+#: evidence.
+WINS_TO_GROW = 2
+#: mini-batches in the very first segment, before anything is measured
+FIRST_BATCHES = 4
+
+
+_SHARED = {}
+
+
+def shared_governor(choices, key):
+    """The process's governor for ``choices`` and a workload ``key``.
+
+    Why shared: how busy the machine is belongs to the machine, not to one
+    network. A grid search or a sweep builds many networks of one shape in a
+    process; each would otherwise pay again for the probes that found out
+    that two threads stall (one collapsed probe costs a scheduler slice).
+    """
+    k = (tuple(choices), key)
+    gov = _SHARED.get(k)
+    if gov is None:
+        if len(_SHARED) > 64:  # many shapes in one process: forget the oldest
+            _SHARED.pop(next(iter(_SHARED)))
+        gov = _SHARED[k] = ThreadGovernor(choices)
+    return gov
+
+
+def available_cores():
+    """Cores this process may run on (its affinity mask), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class ThreadGovernor:
+    """Picks the thread count of each segment of an epoch from measured speed.
+
+    Parameters
+    ----------
+    choices : tuple of int
+        Candidate thread counts, e.g. ``(1, 2)``; the first is used first
+        (one thread: the safe start on a machine that may be busy).
+
+    Use ``plan(m, remaining)`` for the next segment's ``(threads, n_samples)``,
+    run it, then ``record(threads, n_samples, seconds, m)``. Decisions depend
+    only on the recorded times, so tests drive it with made-up ones.
+    """
+
+    def __init__(self, choices):
+        self.choices = tuple(dict.fromkeys(int(c) for c in choices))
+        self.current = self.choices[0]
+        self.per_sample = dict.fromkeys(self.choices)  # seconds per sample, last measured
+        self.gap = dict.fromkeys(self.choices, PROBE_GAP_MIN_S)
+        self.wins = dict.fromkeys(self.choices, 0)
+        self.clock = 0.0  # seconds of training recorded
+        self.last_probe = 0.0
+        self.grow = None  # samples of the last segment while growing after a switch
+        self.switches = 0
+        self.probes = 0
+        self.seconds = dict.fromkeys(self.choices, 0.0)
+
+    @property
+    def adaptive(self):
+        return len(self.choices) > 1
+
+    def _other(self):
+        return next(c for c in self.choices if c != self.current)
+
+    def _batches(self, seconds, count, m, cap=None):
+        est = self.per_sample[count]
+        if est is None or est <= 0:
+            return FIRST_BATCHES
+        b = max(1, math.ceil(seconds / (est * m)))
+        return b if cap is None else min(b, cap)
+
+    def plan(self, m, remaining):
+        """``(threads, n_samples)`` for the next segment of ``remaining`` samples."""
+        if not self.adaptive:
+            return self.current, remaining
+        if self.per_sample[self.current] is None:
+            return self.current, min(remaining, FIRST_BATCHES * m)
+        other = self._other()
+        if (self.per_sample[other] is None or self.wins[other]
+                or self.clock - self.last_probe >= self.gap[other]):
+            b = self._batches(PROBE_S, other, m, PROBE_MAX_BATCHES)
+            return other, min(remaining, b * m)
+        target = self._batches(SEGMENT_S, self.current, m,
+                               MULTI_MAX_BATCHES if self.current > 1 else None)
+        b = target
+        if self.grow is not None:  # slow start after a switch
+            b = min(target, 2 * self.grow)
+            self.grow = b if b < target else None
+        return self.current, min(remaining, b * m)
+
+    def _switch(self, to, n_batches):
+        old = self.current
+        if to < old:  # leaving more threads because they were slower: probe them less
+            self.gap[old] = min(2 * self.gap[old], PROBE_GAP_MAX_S)
+        else:  # leaving fewer threads: probing them is cheap and safe
+            self.gap[old] = PROBE_GAP_MIN_S
+        self.wins[to] = 0
+        self.current = to
+        self.switches += 1
+        self.grow = n_batches
+
+    def record(self, threads, n_samples, seconds, m=1):
+        """Record that ``n_samples`` (``m`` per mini-batch) took ``seconds`` on ``threads``."""
+        self.clock += seconds
+        self.seconds[threads] = self.seconds.get(threads, 0.0) + seconds
+        if n_samples <= 0:
+            return
+        t = seconds / n_samples
+        self.per_sample[threads] = t
+        if not self.adaptive:
+            return
+        if threads == self.current:
+            # The current count got slower than the other's last probe: if
+            # the other has fewer threads (the safe way), go at once.
+            other = self._other()
+            est = self.per_sample[other]
+            if other < threads and est is not None and t > est * (1 + SWITCH_MARGIN):
+                self._switch(other, max(1, n_samples // m // 4))
+            return
+        self.probes += 1
+        self.last_probe = self.clock
+        cur = self.per_sample[self.current]
+        if cur is not None and t < cur * (1 - SWITCH_MARGIN):
+            self.wins[threads] += 1
+            if threads < self.current or self.wins[threads] >= WINS_TO_GROW:
+                self._switch(threads, max(1, n_samples // m))
+        else:
+            self.wins[threads] = 0
+            excess = (t - cur) * n_samples if cur is not None else 0.0
+            self.gap[threads] = min(max(2 * self.gap[threads], excess / PROBE_BUDGET),
+                                    PROBE_GAP_MAX_S)

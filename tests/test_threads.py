@@ -1,0 +1,169 @@
+"""The thread governor: decisions from timings, and bit-identical results
+whatever thread count or segmentation the fused kernel runs with.
+
+The governor is driven here by a simulated machine (seconds per mini-batch
+for each thread count, with the stalls a busy machine adds), so its policy is
+tested exactly and fast; ``nnvec bench --busy`` measures it for real.
+"""
+
+import numba
+import numpy as np
+import pytest
+
+import nnvec
+from nnvec import _threads
+from nnvec._threads import ThreadGovernor
+
+
+def simulate(gov, batch_s, n=50_000, m=10, epochs=5, wake_s=0.0, rng=None):
+    """Run ``epochs`` simulated epochs; return total seconds and per-count seconds.
+
+    ``batch_s(threads, rng)`` gives the seconds of one mini-batch;
+    ``wake_s`` is added to a multi-thread segment that follows a one-thread
+    one (the sleeping pool must be woken).
+    """
+    rng = rng or np.random.default_rng(0)
+    total, prev = 0.0, None
+    for _ in range(epochs):
+        lo = 0
+        while lo < n:
+            thr, count = gov.plan(m, n - lo)
+            assert count > 0 and (count % m == 0 or lo + count == n)
+            hi = min(n, lo + count)
+            batches = -(-(hi - lo) // m)
+            s = sum(batch_s(thr, rng) for _ in range(batches))
+            if thr > 1 and prev == 1:
+                s += wake_s
+            gov.record(thr, hi - lo, s, m)
+            total += s
+            prev = thr
+            lo = hi
+    return total
+
+
+def fixed(batch_s, threads, n=50_000, m=10, epochs=5):
+    rng = np.random.default_rng(0)
+    return sum(batch_s(threads, rng) for _ in range(epochs * (-(-n // m))))
+
+
+QUIET = {1: 20e-6, 2: 14e-6}  # two threads 1.4x faster
+
+
+def quiet(thr, rng):
+    return QUIET[thr] * (1 + 0.05 * rng.random())
+
+
+def collapsed(thr, rng):
+    # both cores busy: every barrier waits for a scheduler slice
+    return 40e-6 if thr == 1 else rng.choice([4e-3, 8e-3])
+
+
+def flaky(thr, rng):
+    # one core busy: two threads sometimes run fast for a moment, usually stall
+    if thr == 1:
+        return 22e-6
+    return 14e-6 if rng.random() < 0.3 else 2e-3
+
+
+@pytest.mark.parametrize("machine, best", [(quiet, 2), (collapsed, 1), (flaky, 1)],
+                         ids=["quiet", "both-busy", "one-busy-flaky"])
+def test_governor_within_10_percent_of_the_best_fixed_count(machine, best):
+    gov = ThreadGovernor((1, 2))
+    total = simulate(gov, machine, wake_s=2e-3 if machine is not quiet else 30e-6)
+    best_s = fixed(machine, best)
+    other_s = fixed(machine, 3 - best)
+    assert best_s < other_s
+    assert total <= 1.10 * best_s, (total, best_s, gov.switches, gov.probes)
+    assert gov.current == best
+
+
+def test_governor_follows_load_that_comes_and_goes():
+    gov = ThreadGovernor((1, 2))
+    simulate(gov, quiet, epochs=2)
+    assert gov.current == 2
+    simulate(gov, collapsed, epochs=2)
+    assert gov.current == 1
+    # back to two threads within one probe gap (at most PROBE_GAP_MAX_S of training)
+    simulate(gov, quiet, n=int(_threads.PROBE_GAP_MAX_S / QUIET[1]), m=1, epochs=1)
+    assert gov.current == 2
+
+
+def test_a_fixed_count_is_never_changed():
+    gov = ThreadGovernor((2,))
+    assert gov.plan(10, 50_000) == (2, 50_000)
+    gov.record(2, 50_000, 100.0, 10)
+    assert gov.plan(10, 50_000) == (2, 50_000)
+
+
+def test_collapsed_probes_are_short_and_rare():
+    gov = ThreadGovernor((1, 2))
+    simulate(gov, collapsed, epochs=10)
+    # probes of the stalled count shrink to one mini-batch and back off
+    assert gov.gap[2] >= 64 * _threads.PROBE_GAP_MIN_S
+    assert gov.seconds[2] < 0.05 * gov.seconds[1]
+    assert gov.probes <= 10
+
+
+def test_a_costly_losing_probe_waits_in_proportion_to_its_cost():
+    gov = ThreadGovernor((1, 2))
+    gov.record(1, 40, 0.004, m=10)  # 1 thread: 0.1 ms per sample
+    th, n = gov.plan(10, 50_000)
+    assert th == 2  # nothing known about 2 threads yet: probe
+    gov.record(2, n, 0.015 + n * 1e-4, m=10)  # one stalled barrier: 15 ms extra
+    assert gov.gap[2] >= 0.015 / _threads.PROBE_BUDGET
+    assert gov.current == 1
+
+
+def test_networks_of_one_shape_share_what_was_learnt_about_the_machine():
+    a = _threads.shared_governor((1, 2), ("shape", 10))
+    assert _threads.shared_governor((1, 2), ("shape", 10)) is a
+    assert _threads.shared_governor((1, 2), ("other", 10)) is not a
+    assert _threads.shared_governor((1,), ("shape", 10)) is not a
+
+
+# -------------------------------------------------------- the real kernel
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs numba's pool of 2 threads")
+@pytest.mark.parametrize("sizes", [[784, 30, 10], [784, 61, 37, 10]])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_weights_are_bit_identical_for_any_thread_count(mnist, sizes, dtype):
+    (X, y), _, _ = mnist
+    X, y = X[:1500], y[:1500]
+    runs = []
+    for threads in (1, 2, None):
+        net = nnvec.Network(sizes, seed=0, threads=threads, dtype=dtype)
+        net.fit(X, y, epochs=2, batch_size=7, eta=3.0)
+        runs.append(net.weights + net.biases)
+    for other in runs[1:]:
+        assert all(np.array_equal(a, b) for a, b in zip(runs[0], other))
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs numba's pool of 2 threads")
+def test_an_epoch_cut_into_segments_on_varying_threads_is_bit_identical(mnist, monkeypatch):
+    (X, y), _, _ = mnist
+    X, y = X[:1000], y[:1000]
+
+    class Alternating(ThreadGovernor):
+        """Cuts every epoch into 3-batch segments on alternating counts."""
+
+        def plan(self, m, remaining):
+            self.segments = getattr(self, "segments", 0) + 1
+            return 1 + self.segments % 2, min(remaining, 3 * m)
+
+        def record(self, *args):
+            pass
+
+    whole = nnvec.Network([784, 30, 10], seed=3, threads=1)
+    whole.fit(X, y, epochs=1, batch_size=10, eta=3.0)
+    gov = Alternating((1, 2))
+    monkeypatch.setattr(nnvec.engine, "shared_governor", lambda choices, key: gov)
+    cut = nnvec.Network([784, 30, 10], seed=3)
+    cut._thread_choices = lambda m: (1, 2)
+    cut.fit(X, y, epochs=1, batch_size=10, eta=3.0)
+    assert gov.segments >= 30
+    assert all(np.array_equal(a, b) for a, b in zip(whole.weights + whole.biases,
+                                                     cut.weights + cut.biases))
+
+
+def test_threads_beyond_numbas_pool_is_an_error():
+    with pytest.raises(ValueError, match="NUMBA_NUM_THREADS"):
+        nnvec.Network([4, 3, 2], threads=numba.config.NUMBA_NUM_THREADS + 1)
