@@ -205,6 +205,107 @@ def report(result, out=sys.stdout):
               + ", ".join(parts), file=out)
 
 
+#: what competes with the timed training in ``nnvec bench --busy``: a name,
+#: the number of spinning processes, and whether a second nnvec training runs
+BUSY_SCENARIOS = (("quiet", 0, False), ("one core busy", 1, False),
+                  ("both cores busy", 2, False), ("two nnvec trainings", 0, True))
+_SPIN = "while True: pass"
+_RIVAL = (
+    "import numpy as np, nnvec\n"
+    "rng = np.random.default_rng(1)\n"
+    "X = rng.random((5000, {n_in})); y = rng.integers(0, {n_out}, 5000)\n"
+    "net = nnvec.Network({sizes}, seed=1)\n"
+    "while True:\n"
+    "    net.fit(X, y, epochs=1, batch_size={m}, eta=3.0)\n")
+
+
+def _start_load(n_spin, rival, sizes, m):
+    import subprocess
+
+    procs = [subprocess.Popen([sys.executable, "-c", _SPIN]) for _ in range(n_spin)]
+    if rival:
+        code = _RIVAL.format(n_in=sizes[0], n_out=sizes[-1], sizes=list(sizes), m=m)
+        procs.append(subprocess.Popen([sys.executable, "-c", code]))
+    time.sleep(1.0 if rival else 0.2)  # let the rival compile (cache) and start training
+    return procs
+
+
+def _stop_load(procs):
+    for p in procs:
+        p.kill()
+    for p in procs:
+        p.wait()
+
+
+def run_busy(sizes, batch_sizes, repeats, n_samples=50_000, data_dir=None, out=sys.stdout,
+             scenarios=BUSY_SCENARIOS):
+    """Time the default thread choice against fixed counts under competing load.
+
+    For each scenario (other processes spinning, or a second nnvec training
+    running) and each mini-batch size, times one pass over ``n_samples``
+    images with ``threads=None`` (the default) and every fixed count from 1
+    to the cores available, interleaved, ``repeats`` times; medians, scaled
+    to a 50,000-image epoch. Returns a list of records.
+    """
+    from ._threads import available_cores
+    from .engine import Network
+    from .mnist import load_mnist
+
+    (X, y), _, _ = load_mnist(data_dir)
+    X, y = X[:n_samples], y[:n_samples]
+    scale = 50_000 / len(X)
+    import numba
+
+    counts = list(range(1, min(available_cores(), numba.config.NUMBA_NUM_THREADS) + 1))
+    settings = [None] + counts
+    records = []
+    for name, n_spin, rival in scenarios:
+        for m in batch_sizes:
+            nets = {t: Network(list(sizes), seed=0, threads=t) for t in settings}
+            for net in nets.values():  # compile or load kernels before any load starts
+                warm_up(net, X, y, m)
+            procs = _start_load(n_spin, rival, sizes, m)
+            try:
+                times = {t: [] for t in settings}
+                for _ in range(repeats):
+                    for t in settings:
+                        hist = nets[t].fit(X, y, epochs=1, batch_size=m, eta=3.0)
+                        times[t].append(hist.seconds[0] * scale)
+            finally:
+                _stop_load(procs)
+            med = {t: float(np.median(v)) for t, v in times.items()}
+            best = min(med[t] for t in counts)
+            gov = nets[None]._governor
+            records.append({
+                "scenario": name, "m": m, "sizes": list(sizes), "n_samples": len(X),
+                "seconds": {str(t or "auto"): v for t, v in times.items()},
+                "median_s": {str(t or "auto"): v for t, v in med.items()},
+                "auto_vs_best": med[None] / best,
+                "auto_switches": None if gov is None else gov.switches,
+            })
+            print(f"  {name}, m={m}: auto {med[None]:.3f} s/epoch, "
+                  + ", ".join(f"{t} thread{'s' if t > 1 else ''} {med[t]:.3f}" for t in counts)
+                  + f"; auto / best fixed = {med[None] / best:.2f}", file=out, flush=True)
+    return records
+
+
+def report_busy(records, out=sys.stdout):
+    """The ``--busy`` table: seconds per epoch per thread setting, and auto's ratio."""
+    if not records:
+        return
+    keys = list(records[0]["median_s"])
+    print(f"\nnnvec bench --busy: sizes={records[0]['sizes']}, seconds per 50,000-image epoch "
+          f"(timed on {records[0]['n_samples']} images), median of "
+          f"{len(records[0]['seconds']['auto'])} interleaved repeats", file=out)
+    head = f"{'scenario':<22} {'m':>5} " + " ".join(f"{k:>9}" for k in keys) + f" {'auto/best':>10}"
+    print(head, file=out)
+    print("-" * len(head), file=out)
+    for r in records:
+        print(f"{r['scenario']:<22} {r['m']:>5} "
+              + " ".join(f"{r['median_s'][k]:>9.3f}" for k in keys)
+              + f" {r['auto_vs_best']:>10.2f}", file=out)
+
+
 def add_parser(sub):
     """Register the ``bench`` subcommand."""
     p = sub.add_parser("bench", help="time one training epoch per engine; speedups and %% of peak")
@@ -215,6 +316,10 @@ def add_parser(sub):
     p.add_argument("--repeats", type=int, default=5, help="interleaved repeats; medians (default 5)")
     p.add_argument("--samples", type=int, default=None,
                    help="time epochs over the first N training images (default: all 50,000)")
+    p.add_argument("--busy", action="store_true",
+                   help="instead: the default thread choice vs fixed counts with other "
+                        "processes competing for the cores (quiet, one busy, both busy, "
+                        "two nnvec trainings)")
     p.add_argument("--strategies", action="store_true",
                    help="also time the numba fused and batched strategies separately")
     p.add_argument("--no-baselines", action="store_true",
@@ -255,6 +360,18 @@ def main(args, out=sys.stdout):
         from .plotting import _pyplot
 
         _pyplot()  # a missing matplotlib should fail now, not after minutes of timing
+    if args.busy:
+        t0 = time.perf_counter()
+        busy = run_busy(args.sizes, args.batch_sizes, args.repeats,
+                        args.samples or 50_000, args.data_dir, out)
+        report_busy(busy, out)
+        print(f"(bench took {time.perf_counter() - t0:.0f} s)", file=out)
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"machine": machine_info(), "command": "nnvec " + " ".join(sys.argv[1:]),
+                           "date": time.strftime("%Y-%m-%d"), "busy": busy}, f, indent=1)
+            print(f"Wrote {args.json}", file=out)
+        return 0
     variants = [] if args.no_baselines else ["reference", "columns"]
     if "float64" in args.dtype:
         variants += ["numpy", "numba"]

@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 
 import nnvec
@@ -8,17 +7,3 @@ import nnvec
 def mnist():
     """The bundled MNIST, book split, float64 (loaded once per test session)."""
     return nnvec.load_mnist()
-
-
-def random_problem(sizes, m, seed):
-    """A small random classification batch: X in [0, 1), integer labels."""
-    rng = np.random.default_rng(seed)
-    X = rng.random((m, sizes[0]))
-    y = rng.integers(0, sizes[-1], size=m)
-    return X, y
-
-
-def onehot(y, k):
-    Y = np.zeros((len(y), k))
-    Y[np.arange(len(y)), y] = 1.0
-    return Y

@@ -6,7 +6,7 @@ import pytest
 import nnvec
 from nnvec.engines import make_network
 
-from conftest import onehot, random_problem
+from problems import onehot, random_problem
 
 MATRIX_ENGINES = ["numba", "numpy", "columns"]
 

@@ -6,7 +6,7 @@ import pytest
 import nnvec
 from nnvec.engines import make_network
 
-from conftest import random_problem
+from problems import random_problem
 
 NETS = [[4, 3], [5, 4, 3], [6, 5, 4, 3], [3, 7, 6, 5, 2]]
 ENGINES = ["reference", "numpy", "numba", "columns"]

@@ -8,7 +8,7 @@ import pytest
 import nnvec
 from nnvec import modelfile
 
-from conftest import random_problem
+from problems import random_problem
 
 
 @pytest.fixture

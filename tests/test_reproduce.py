@@ -8,7 +8,7 @@ from nnvec._base import EarlyStopping
 from nnvec.baselines import average_darkness
 from nnvec.cli import main
 
-from conftest import random_problem
+from problems import random_problem
 
 
 def test_average_darkness_matches_the_book_exactly(mnist):

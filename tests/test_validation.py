@@ -5,7 +5,7 @@ import pytest
 
 import nnvec
 
-from conftest import random_problem
+from problems import random_problem
 
 
 @pytest.fixture
