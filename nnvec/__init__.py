@@ -9,6 +9,8 @@ Public names::
     load               read a saved model file
     gradient_check     finite-difference check of backprop
     QuadraticCost, CrossEntropyCost
+    NetworkClassifier  a scikit-learn estimator (needs the ``sklearn`` extra)
+    sweep              hyper-parameter sweeps, local or on Dask (``nnvec.sweep``)
 """
 
 __version__ = "0.1.0"
@@ -25,5 +27,14 @@ from .reference import ReferenceNetwork
 __all__ = [
     "Network", "ReferenceNetwork", "ColumnNetwork", "History", "NonFiniteWeightsError",
     "QuadraticCost", "CrossEntropyCost", "gradient_check", "load_mnist",
-    "load_data_wrapper", "MNISTFormatError", "load", "ModelFileError",
+    "load_data_wrapper", "MNISTFormatError", "load", "ModelFileError", "NetworkClassifier",
 ]
+
+
+def __getattr__(name):
+    # scikit-learn is an optional extra: import the estimator only when asked for.
+    if name == "NetworkClassifier":
+        from .estimator import NetworkClassifier
+
+        return NetworkClassifier
+    raise AttributeError(f"module 'nnvec' has no attribute {name!r}")

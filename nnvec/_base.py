@@ -411,7 +411,7 @@ class BaseNetwork:
 
     def fit(self, X, y, *, epochs, batch_size, eta, lmbda=0.0, validation_data=None,
             seed=None, early_stopping_n=0, restore_best=False, halve_eta=False,
-            monitor_training=False, verbose=False):
+            monitor_training=False, verbose=False, progress=False, callbacks=()):
         """Train on samples as rows; the array API.
 
         Parameters
@@ -436,6 +436,12 @@ class BaseNetwork:
             falls below eta/128 (the book's schedule)
         monitor_training : bool; also record training cost and accuracy
         verbose : bool; print a line per epoch
+        progress : bool; a progress bar per epoch on stderr when it is a
+            terminal (tqdm, the ``progress`` extra), plain lines otherwise
+        callbacks : sequence of objects with ``on_epoch_end(net, epoch, hist)``
+            and optionally ``on_train_end(net, hist)``: called after every
+            epoch (history already updated) and once at the end, even when
+            training stops with an error
 
         Returns
         -------
@@ -466,11 +472,11 @@ class BaseNetwork:
                      monitor_training, monitor_training),
             early_stopping_n=early_stopping_n, restore_best=restore_best,
             halve_eta=halve_eta, rng=rng, out=sys.stdout if verbose else None,
-            style="fit", batch_name="batch_size")
+            style="fit", batch_name="batch_size", callbacks=callbacks, progress=progress)
 
     def _train(self, X, Y, labels, *, epochs, m, eta, lmbda, evaluation, monitor,
                early_stopping_n, rng, out, style, batch_name, restore_best=False,
-               halve_eta=False):
+               halve_eta=False, callbacks=(), progress=False):
         epochs = V.check_positive_int(epochs, "epochs")
         m = V.check_positive_int(m, batch_name)
         eta = V.check_positive_float(eta, "eta")
@@ -494,6 +500,11 @@ class BaseNetwork:
         self.hyperparameters = {"epochs": epochs, "mini_batch_size": m, "eta": eta0,
                                 "lmbda": lmbda, "n_training": n,
                                 "early_stopping_n": early_stopping_n}
+        callbacks = list(callbacks)
+        if progress:
+            from .progress import Progress
+
+            callbacks.append(Progress(epochs, "epochs"))
         self._prepare_training(X, Y, m)
         try:
             for epoch in range(epochs):
@@ -518,6 +529,8 @@ class BaseNetwork:
                 if out is not None:
                     self._print_epoch(out, style, epoch, hist, evaluation, n, seconds,
                                       (mon_ec, mon_ea, mon_tc, mon_ta))
+                for cb in callbacks:
+                    cb.on_epoch_end(self, epoch, hist)
                 if mon_ea and evaluation is not None and (early_stopping_n or restore_best or halve_eta):
                     acc = hist.evaluation_accuracy[-1]
                     if stopper.best is None or acc > stopper.best:
@@ -538,6 +551,9 @@ class BaseNetwork:
                                   file=out)
         finally:
             self._finish_training()
+            for cb in callbacks:
+                if hasattr(cb, "on_train_end"):
+                    cb.on_train_end(self, hist)
         if restore_best and best_params is not None:
             self._set_params(best_params)
         self.history = hist
