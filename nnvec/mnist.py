@@ -112,6 +112,7 @@ def _candidate_dirs():
     env = os.environ.get("NNVEC_DATA_DIR")
     if env:
         dirs.append(Path(env))
+    dirs.append(here / "mnist_data")  # installed from a wheel or an sdist
     dirs.append(here.parent / "data" / "mnist")  # checkout or editable install
     dirs.append(Path.cwd() / "data" / "mnist")
     return dirs
@@ -120,9 +121,10 @@ def _candidate_dirs():
 def find_data_dir(data_dir=None):
     """The directory holding the four MNIST files.
 
-    ``data_dir`` if given; else ``$NNVEC_DATA_DIR``; else the repository's
-    ``data/mnist`` (next to the package in a checkout or editable install);
-    else ``./data/mnist``.
+    ``data_dir`` if given; else ``$NNVEC_DATA_DIR``; else the copy installed
+    inside the package (``nnvec/mnist_data``, any regular install); else the
+    repository's ``data/mnist`` (a checkout or an editable install); else
+    ``./data/mnist``.
 
     Raises
     ------
