@@ -357,9 +357,9 @@ def main(args, out=sys.stdout):
     if args.samples is not None:
         V.check_positive_int(args.samples, "--samples")
     if args.plot:
-        from .plotting import _pyplot
+        from .plotting import require_matplotlib
 
-        _pyplot()  # a missing matplotlib should fail now, not after minutes of timing
+        require_matplotlib()  # a missing matplotlib should fail now, not after minutes of timing
     if args.busy:
         t0 = time.perf_counter()
         busy = run_busy(args.sizes, args.batch_sizes, args.repeats,

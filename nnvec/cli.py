@@ -40,10 +40,11 @@ def _build_parser():
     p.add_argument("model")
     p.add_argument("--validation", action="store_true", help="also report validation accuracy")
     p.add_argument("--data-dir", default=None)
-    from . import bench, reproduce
+    from . import bench, reproduce, sweep
 
     bench.add_parser(sub)
     reproduce.add_parser(sub)
+    sweep.add_parser(sub)
     return parser
 
 
@@ -52,9 +53,9 @@ def _train(args, out):
     from .mnist import load_mnist
 
     if args.plot:
-        from .plotting import _pyplot
+        from .plotting import require_matplotlib
 
-        _pyplot()  # fail on a missing matplotlib before training, not after
+        require_matplotlib()  # fail on a missing matplotlib before training, not after
     t_start = time.perf_counter()
     training, validation, test = load_mnist(args.data_dir, dtype=np.dtype(args.dtype))
     t_load = time.perf_counter() - t_start

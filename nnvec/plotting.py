@@ -1,23 +1,33 @@
 """PNG plots (matplotlib, from the optional ``plot`` extra)."""
 
 
-def _pyplot():
+def require_matplotlib():
+    """Import matplotlib or raise an ImportError that says how to install it."""
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        import matplotlib.figure
     except ImportError:
         raise ImportError(
             "plotting needs matplotlib: pip install 'nnvec[plot]' (or pip install "
             "matplotlib)") from None
-    return plt
+    return matplotlib.figure
+
+
+def new_figure(figsize, nrows=1, ncols=1):
+    """A figure with ``nrows x ncols`` axes in ``fig.axes``.
+
+    Why not pyplot: pyplot keeps global state and would need a backend; a
+    bare ``Figure`` saves PNGs through Agg and leaves the backend of a
+    notebook (or any caller) untouched.
+    """
+    fig = require_matplotlib().Figure(figsize=figsize)
+    fig.subplots(nrows, ncols, squeeze=False)
+    return fig
 
 
 def plot_learning_curves(curves, path, title="", ylabel="test accuracy (%)"):
     """One line per run: ``curves`` maps a label to per-epoch accuracies (%)."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig = new_figure((7, 4.5))
+    ax = fig.axes[0]
     for label, ys in curves.items():
         ax.plot(range(len(ys)), ys, label=label, linewidth=1.2)
     ax.set_xlabel("epoch")
@@ -27,13 +37,12 @@ def plot_learning_curves(curves, path, title="", ylabel="test accuracy (%)"):
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def plot_speedups(batch_sizes, speedups, path, title=""):
     """Speedup over the per-example loop versus mini-batch size, per variant."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig = new_figure((7, 4.5))
+    ax = fig.axes[0]
     for label, ys in speedups.items():
         ax.plot(batch_sizes, ys, marker="o", label=label)
     ax.set_xscale("log")
@@ -44,17 +53,16 @@ def plot_speedups(batch_sizes, speedups, path, title=""):
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
 
 
 def plot_experiment_grid(curves, path):
     """One panel per experiment, one line per run: ``{experiment: {run: accuracies}}``."""
-    plt = _pyplot()
     n = len(curves)
     cols = min(3, n)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(5 * cols, 3.6 * rows), squeeze=False)
-    for ax, (name, runs) in zip(axes.flat, curves.items()):
+    fig = new_figure((5 * cols, 3.6 * rows), rows, cols)
+    axes = fig.axes
+    for ax, (name, runs) in zip(axes, curves.items()):
         for label, ys in runs.items():
             ax.plot(range(len(ys)), ys, label=label, linewidth=1.2)
         ax.set_title(name, fontsize=10)
@@ -62,8 +70,7 @@ def plot_experiment_grid(curves, path):
         ax.set_ylabel("test accuracy (%)")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    for ax in list(axes.flat)[n:]:
+    for ax in axes[n:]:
         ax.axis("off")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
