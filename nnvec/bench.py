@@ -149,15 +149,19 @@ def run(sizes, batch_sizes, variants, repeats, n_samples=None, data_dir=None, ou
     peaks = {dt: matmul_peak(np.dtype(dt)) for dt in ("float64", "float32")}
     print(f"matmul peak (numpy BLAS, 2048^3, median of 5): float64 {peaks['float64']:.1f} "
           f"GFLOP/s, float32 {peaks['float32']:.1f} GFLOP/s", file=out)
+    from .progress import Progress
+
     records = []
+    bar = Progress(len(batch_sizes) * repeats, "bench rounds")
     for m in batch_sizes:
         nets, compile_s, times = {}, {}, {v: [] for v in variants}
         for v in variants:
             nets[v] = make_variant(v, sizes)
             compile_s[v] = warm_up(nets[v], data[nets[v].dtype.__name__], y, m)
-        for _ in range(repeats):  # interleaved, so drift hits every variant alike
+        for r in range(repeats):  # interleaved, so drift hits every variant alike
             for v in variants:
                 times[v].append(time_epoch(nets[v], data[nets[v].dtype.__name__], y, m))
+            bar.update(1, f"m={m}, repeat {r + 1}/{repeats}")
         flops, _, _ = epoch_flops(sizes, n, m)
         base = float(np.median(times["reference"])) if "reference" in times else None
         for v in variants:
@@ -170,7 +174,7 @@ def run(sizes, batch_sizes, variants, repeats, n_samples=None, data_dir=None, ou
                 "speedup": None if base is None else base / med,
                 "gflops": gflops, "pct_peak": 100 * gflops / peaks[dt],
             })
-        print(f"  m={m}: done", file=out, flush=True)
+    bar.close()
     return {"machine": machine_info(), "peaks_gflops": peaks, "records": records,
             "flops_per_epoch": {m: epoch_flops(sizes, n, m) for m in batch_sizes}}
 
@@ -258,7 +262,10 @@ def run_busy(sizes, batch_sizes, repeats, n_samples=50_000, data_dir=None, out=s
 
     counts = list(range(1, min(available_cores(), numba.config.NUMBA_NUM_THREADS) + 1))
     settings = [None] + counts
+    from .progress import Progress
+
     records = []
+    bar = Progress(len(scenarios) * len(batch_sizes), "busy scenarios")
     for name, n_spin, rival in scenarios:
         for m in batch_sizes:
             nets = {t: Network(list(sizes), seed=0, threads=t) for t in settings}
@@ -286,6 +293,8 @@ def run_busy(sizes, batch_sizes, repeats, n_samples=50_000, data_dir=None, out=s
             print(f"  {name}, m={m}: auto {med[None]:.3f} s/epoch, "
                   + ", ".join(f"{t} thread{'s' if t > 1 else ''} {med[t]:.3f}" for t in counts)
                   + f"; auto / best fixed = {med[None] / best:.2f}", file=out, flush=True)
+            bar.update(1, f"{name}, m={m}")
+    bar.close()
     return records
 
 

@@ -33,8 +33,12 @@ EXPERIMENTS = [
 TOLERANCE_PP = 0.5
 
 
-def run_experiment(exp, seeds, epochs, m, training, test, engine="numba", out=None):
-    """Train ``exp`` once per seed; return its per-run records."""
+def run_experiment(exp, seeds, epochs, m, training, test, engine="numba", out=None,
+                   on_run=None):
+    """Train ``exp`` once per seed; return its per-run records.
+
+    ``on_run(record)``, if given, is called after each run (progress).
+    """
     from .engines import make_network
 
     runs = []
@@ -53,6 +57,8 @@ def run_experiment(exp, seeds, epochs, m, training, test, engine="numba", out=No
             print(f"  {exp['key']:<26} seed {seed}: best {max(counts)} (epoch "
                   f"{int(np.argmax(counts))}), final {counts[-1]}, "
                   f"{time.perf_counter() - t:.1f} s", file=out, flush=True)
+        if on_run is not None:
+            on_run(runs[-1])
     return runs
 
 
@@ -108,6 +114,11 @@ def main(args, out=sys.stdout):
     from .baselines import average_darkness, svm_baseline
     from .mnist import load_mnist
 
+    keys = [exp["key"] for exp in EXPERIMENTS]
+    unknown = [k for k in args.only or () if k not in keys]
+    if unknown:
+        raise ValueError(f"--only: unknown experiment {', '.join(map(repr, unknown))}; "
+                         f"choose from {', '.join(map(repr, keys))}")
     for s in args.seeds:
         V.check_nonneg_int(s, "--seeds")
     V.check_positive_int(args.epochs, "--epochs")
@@ -121,15 +132,20 @@ def main(args, out=sys.stdout):
     training, _, test = load_mnist(args.data_dir)
     outdir = Path(args.out)
     outdir.mkdir(parents=True, exist_ok=True)
+    from .progress import Progress
+
     results = []
-    for exp in EXPERIMENTS:
-        if args.only and exp["key"] not in args.only:
-            continue
+    chosen = [exp for exp in EXPERIMENTS if not args.only or exp["key"] in args.only]
+    bar = Progress(len(chosen) * len(args.seeds), "training runs")
+    for exp in chosen:
         runs = run_experiment(exp, args.seeds, args.epochs, 10, training, test,
-                              engine=args.engine, out=out)
+                              engine=args.engine, out=out,
+                              on_run=lambda r, k=exp["key"]: bar.update(
+                                  1, f"{k} seed {r['seed']}: best {r['best']}"))
         best = max(run[exp["metric"]] for run in runs)
         results.append({"experiment": exp, "runs": runs, "best_of_seeds": best,
                         "verdict": _verdict(exp, best, runs)})
+    bar.close()
     dark = average_darkness(training, test)
     results.append({"experiment": {"key": "average darkness", "baseline": True, "book": 2225,
                                    "book_text": "2,225 / 10,000"},

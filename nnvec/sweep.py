@@ -501,7 +501,7 @@ def main(args, out):
 
     find_data_dir(args.data_dir)
     n_workers = args.workers or available_cores()
-    where = {None: f"{n_workers} local worker processes",
+    where = {None: f"{n_workers} local worker process{'es' if n_workers > 1 else ''}",
              "local": f"a Dask LocalCluster of {n_workers} workers"}.get(
         args.scheduler, f"the Dask cluster at {args.scheduler}")
     print(f"nnvec sweep: {len(trials)} trials on {where}"
