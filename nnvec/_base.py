@@ -206,9 +206,8 @@ class BaseNetwork:
                 yv = np.asarray(pair[1])
                 ys.append(yv[:, 0] if yv.ndim == 2 and yv.shape[1] == 1 and yv.shape[0] > 1
                           else yv)
-            ys = np.asarray(ys)
             X = V.check_X(np.asarray(xs), n_in, self.dtype, name=f"{name} inputs")
-            Y, labels = V.check_targets(ys, len(X), n_out, self.dtype, name=f"{name} targets")
+            Y, labels = V.check_targets(np.asarray(ys), len(X), n_out, self.dtype, name=f"{name} targets")
             return X, Y, labels
         if len(data) != 2:
             raise ValueError(

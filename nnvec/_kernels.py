@@ -13,9 +13,8 @@ on-disk cache (``cache=True``) keys each one separately.
 
 import math
 
-import numpy as np
-
 import numba
+import numpy as np
 
 #: numba flags, set once. fastmath is off: the matrix engine must reproduce the
 #: per-example reference to 1e-12, and the sigmoid relies on IEEE inf/0.

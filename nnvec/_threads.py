@@ -56,7 +56,7 @@ WINS_TO_GROW = 2
 FIRST_BATCHES = 4
 
 
-_SHARED = {}
+_SHARED: dict = {}
 
 
 def shared_governor(choices, key):
@@ -74,6 +74,13 @@ def shared_governor(choices, key):
             _SHARED.pop(next(iter(_SHARED)))
         gov = _SHARED[k] = ThreadGovernor(choices)
     return gov
+
+
+def numba_pool_size():
+    """Threads in numba's pool (``NUMBA_NUM_THREADS``, fixed when numba starts)."""
+    import numba
+
+    return int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
 
 
 def available_cores():

@@ -114,6 +114,8 @@ def machine_info():
     """What the numbers were measured on."""
     import numba
 
+    from ._threads import numba_pool_size
+
     cpu = platform.processor() or ""
     try:
         with open("/proc/cpuinfo") as f:
@@ -126,7 +128,7 @@ def machine_info():
     return {
         "cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
         "numpy": np.__version__, "numba": numba.__version__,
-        "numba_threads": numba.config.NUMBA_NUM_THREADS,
+        "numba_threads": numba_pool_size(),
         "env": {k: os.environ.get(k) for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
                                                "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
                                                "NUMBA_NUM_THREADS")},
@@ -154,7 +156,8 @@ def run(sizes, batch_sizes, variants, repeats, n_samples=None, data_dir=None, ou
     records = []
     bar = Progress(len(batch_sizes) * repeats, "bench rounds")
     for m in batch_sizes:
-        nets, compile_s, times = {}, {}, {v: [] for v in variants}
+        nets, compile_s = {}, {}
+        times: dict = {v: [] for v in variants}
         for v in variants:
             nets[v] = make_variant(v, sizes)
             compile_s[v] = warm_up(nets[v], data[nets[v].dtype.__name__], y, m)
@@ -189,7 +192,8 @@ def report(result, out=sys.stdout):
     for m, (total, matmul, update) in result["flops_per_epoch"].items():
         print(f"  FLOPs per epoch at m={m}: {total / 1e9:.3f} G ({matmul / 1e9:.3f} matmul + "
               f"{update / 1e9:.3f} update)", file=out)
-    head = f"{'variant':<18} {'dtype':<8} {'m':>5} {'s/epoch':>9} {'speedup':>8} {'GFLOP/s':>8} {'%peak':>6} {'warm-up s':>9}"
+    head = (f"{'variant':<18} {'dtype':<8} {'m':>5} {'s/epoch':>9} {'speedup':>8} "
+            f"{'GFLOP/s':>8} {'%peak':>6} {'warm-up s':>9}")
     print(head, file=out)
     print("-" * len(head), file=out)
     for r in recs:
@@ -205,7 +209,7 @@ def report(result, out=sys.stdout):
                 if r["variant"] == name:
                     suffix = "" if name == "columns" else f" ({r['dtype']})"
                     parts.append(f"{label} {r['speedup']:.1f}x{suffix}")
-        print(f"\nbook: matrix ~2x faster than per-example; measured here (m=10): "
+        print("\nbook: matrix ~2x faster than per-example; measured here (m=10): "
               + ", ".join(parts), file=out)
 
 
@@ -251,16 +255,15 @@ def run_busy(sizes, batch_sizes, repeats, n_samples=50_000, data_dir=None, out=s
     to the cores available, interleaved, ``repeats`` times; medians, scaled
     to a 50,000-image epoch. Returns a list of records.
     """
-    from ._threads import available_cores
+    from ._threads import available_cores, numba_pool_size
     from .engine import Network
     from .mnist import load_mnist
 
     (X, y), _, _ = load_mnist(data_dir)
     X, y = X[:n_samples], y[:n_samples]
     scale = 50_000 / len(X)
-    import numba
 
-    counts = list(range(1, min(available_cores(), numba.config.NUMBA_NUM_THREADS) + 1))
+    counts = list(range(1, min(available_cores(), numba_pool_size()) + 1))
     settings = [None] + counts
     from .progress import Progress
 
@@ -273,7 +276,7 @@ def run_busy(sizes, batch_sizes, repeats, n_samples=50_000, data_dir=None, out=s
                 warm_up(net, X, y, m)
             procs = _start_load(n_spin, rival, sizes, m)
             try:
-                times = {t: [] for t in settings}
+                times: dict = {t: [] for t in settings}
                 for _ in range(repeats):
                     for t in settings:
                         hist = nets[t].fit(X, y, epochs=1, batch_size=m, eta=3.0)
@@ -403,7 +406,7 @@ def main(args, out=sys.stdout):
     if args.plot:
         from .plotting import plot_speedups
 
-        speedups = {}
+        speedups: dict = {}
         for r in result["records"]:
             if r["speedup"] is not None and r["variant"] != "reference":
                 speedups.setdefault(f"{r['variant']}", []).append(r["speedup"])

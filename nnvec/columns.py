@@ -58,15 +58,17 @@ class ColumnNetwork(BaseNetwork):
 
     def _prepare_training(self, X, Y, m):
         # Training set as columns, as the book's exercise stacks it.
-        self._XT = np.ascontiguousarray(X.T)
-        self._YT = np.ascontiguousarray(Y.T)
+        self._XT: np.ndarray | None = np.ascontiguousarray(X.T)
+        self._YT: np.ndarray | None = np.ascontiguousarray(Y.T)
 
     def _finish_training(self):
         self._XT = self._YT = None
 
     def _train_epoch(self, X, Y, perm, m, eta, lmbda):
+        XT, YT = self._XT, self._YT
+        assert XT is not None and YT is not None, "_prepare_training runs first"
         n = len(X)
         for k in range(0, n, m):
             idx = perm[k:k + m]
-            nabla_b, nabla_w = self._gradient_columns(self._XT[:, idx], self._YT[:, idx])
+            nabla_b, nabla_w = self._gradient_columns(XT[:, idx], YT[:, idx])
             self._apply_update(nabla_b, nabla_w, eta, lmbda, n, len(idx))

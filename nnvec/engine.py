@@ -19,14 +19,15 @@ In rows layout the book's equations read, for layer l with ``A^0 = X``::
 
 import copy
 import time
+from typing import Any
 
 import numba
 import numpy as np
 
 from . import _kernels, _numpy_kernels
 from . import _validation as V
-from ._threads import available_cores, shared_governor
 from ._base import BaseNetwork
+from ._threads import available_cores, numba_pool_size, shared_governor
 from .costs import CrossEntropyCost, QuadraticCost
 
 ENGINES = {"numba": _kernels, "numpy": _numpy_kernels}
@@ -124,19 +125,19 @@ class Network(BaseNetwork):
             raise ValueError("strategy='fused' is the numba whole-epoch kernel; use engine='numba'")
         if threads is not None:
             threads = V.check_positive_int(threads, "threads")
-            if threads > numba.config.NUMBA_NUM_THREADS:
+            if threads > numba_pool_size():
                 raise ValueError(
                     f"threads={threads} exceeds numba's thread pool of "
-                    f"{numba.config.NUMBA_NUM_THREADS}; set NUMBA_NUM_THREADS={threads} "
+                    f"{numba_pool_size()}; set NUMBA_NUM_THREADS={threads} "
                     "before Python starts, or pass a smaller threads")
         super().__init__(sizes, cost=cost, init=init, seed=seed, dtype=dtype)
         self.engine = engine
         self.strategy = strategy
         self.threads = threads
         self._k = ENGINES[engine]
-        self._buf = None
-        self._fused = None
-        self._governor = None
+        self._buf: _Buffers | None = None
+        self._fused: tuple | None = None
+        self._governor: Any = None
 
     def __getstate__(self):
         # Live objects only: the kernel module is looked up again from the
@@ -182,7 +183,7 @@ class Network(BaseNetwork):
         gov = self._governor
         want = gov.current if gov is not None else self._max_threads()
         before = numba.get_num_threads()
-        numba.set_num_threads(min(want, numba.config.NUMBA_NUM_THREADS))
+        numba.set_num_threads(min(want, numba_pool_size()))
         try:
             _kernels.forward_rows_fused(X, tuple(self.weights), tuple(self.biases), out,
                                         np.zeros(1, self.dtype))
@@ -248,6 +249,7 @@ class Network(BaseNetwork):
             acts, deltas, scal, cost_kind, ident = self._fused
             weights, biases = tuple(self.weights), tuple(self.biases)
             gov = self._governor
+            assert gov is not None
             n = len(X)
             lo = 0
             # The epoch in segments, each on the thread count the governor
@@ -266,6 +268,7 @@ class Network(BaseNetwork):
         decay = 1.0 - eta * lmbda / n
         flat_w = [w.reshape(-1) for w in self.weights]
         full = self._buf
+        assert full is not None
         for start in range(0, n, m):
             idx = perm[start:start + m]
             buf = full.rows(len(idx))

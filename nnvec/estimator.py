@@ -127,7 +127,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         validation, restore = None, False
         if self.early_stopping_n:
             frac = self.validation_fraction
-            if not (isinstance(frac, numbers.Real) and 0 < frac < 1):
+            if not (isinstance(frac, numbers.Real) and 0 < float(frac) < 1):
                 raise ValueError(
                     f"validation_fraction must be a number in (0, 1); got {frac!r}")
             counts = np.bincount(idx, minlength=len(self.classes_))

@@ -222,5 +222,5 @@ def load_data_wrapper(data_dir=None):
     Training pairs are ``(x (784, 1), y one-hot (10, 1))``; validation and
     test pairs are ``(x (784, 1), int label)``, as ``mnist_loader`` gives them.
     """
-    tr, va, te = load_mnist(data_dir)
-    return (to_book_format(*tr, one_hot=True), to_book_format(*va), to_book_format(*te))
+    (X, y), va, te = load_mnist(data_dir)
+    return (to_book_format(X, y, one_hot=True), to_book_format(*va), to_book_format(*te))

@@ -72,13 +72,14 @@ class ReferenceNetwork(BaseNetwork):
 
     def _prepare_training(self, X, Y, m):
         # The book's data layout: one (n_in, 1) column per example.
-        self._columns = [(x[:, None], y[:, None]) for x, y in zip(X, Y)]
+        self._columns: list | None = [(x[:, None], y[:, None]) for x, y in zip(X, Y)]
 
     def _finish_training(self):
         self._columns = None
 
     def _train_epoch(self, X, Y, perm, m, eta, lmbda):
         columns = self._columns
+        assert columns is not None, "_prepare_training runs first"
         n = len(columns)
         for k in range(0, n, m):
             mini_batch = [columns[i] for i in perm[k:k + m]]

@@ -179,7 +179,8 @@ def main(args, out=sys.stdout):
         try:
             from .plotting import plot_experiment_grid
 
-            curves = {r["experiment"]["key"]: {f"seed {run['seed']}": [100 * c / N_TEST for c in run["counts"]]
+            curves = {r["experiment"]["key"]: {
+                f"seed {run['seed']}": [100 * c / N_TEST for c in run["counts"]]
                                                for run in r["runs"]}
                       for r in results if "runs" in r}
             plot_experiment_grid(curves, outdir / "learning-curves.png")

@@ -39,12 +39,11 @@ import time
 import traceback
 from pathlib import Path
 
-import numba
 import numpy as np
 
 from . import _validation as V
 from ._base import NonFiniteWeightsError
-from ._threads import available_cores
+from ._threads import available_cores, numba_pool_size
 from .engine import Network
 
 #: environment variables that size a process's thread pools
@@ -89,7 +88,7 @@ def check_grid(trials):
 
 
 # ------------------------------------------------------------ in a worker
-_DATA = {}
+_DATA: dict = {}
 _LOADS = [0]  # how many times this process has loaded MNIST (recorded per trial)
 
 
@@ -126,7 +125,7 @@ def _threads_here(threads):
         except (ImportError, ValueError, AttributeError):
             slots = 1
         threads = max(1, available_cores() // max(1, slots))
-    threads = min(threads, numba.config.NUMBA_NUM_THREADS)
+    threads = min(threads, numba_pool_size())
     # The whole machine to one trial: let the governor choose by measurement.
     return None if threads >= available_cores() else threads
 
@@ -149,7 +148,7 @@ def run_trial(trial, subset=None, data_dir=None, threads=None):
         rec["load_seconds"] = time.perf_counter() - t0  # 0 but for a worker's first trial
         t0 = time.perf_counter()
         rec["data_loads"] = _LOADS[0]
-        rec["numba_pool"] = numba.config.NUMBA_NUM_THREADS
+        rec["numba_pool"] = numba_pool_size()
         rec["threads"] = _threads_here(threads)
         rec["n_training"] = len(X)
         net = Network([X.shape[1], trial["hidden"], 10], cost=trial["cost"],
@@ -176,7 +175,7 @@ def _warm_kernels(trials):
     X = rng.random((40, 784))
     y = rng.integers(0, 10, 40)
     for cost in sorted({t["cost"] for t in trials}):
-        for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
+        for threads in sorted({1, min(2, numba_pool_size())}):
             net = Network([784, 16, 10], cost=cost, seed=0, threads=threads)
             net.fit(X, y, epochs=1, batch_size=10, eta=0.1, validation_data=(X, y))
 
@@ -291,7 +290,7 @@ def sweep(trials, *, subset=None, workers=None, scheduler=None, data_dir=None, o
     n_workers = workers or cores
     setup = {"scheduler": scheduler or "processes", "workers": n_workers, "subset": subset,
              "cores": cores, "n_trials": len(trials)}
-    records = []
+    records: list = []
     t0 = time.perf_counter()
 
     def save():
@@ -434,7 +433,7 @@ def plot_sweep(result, path):
     for ax, h in zip(axes, hiddens):
         lmbdas = sorted({r["lmbda"] for r in result.records if r["hidden"] == h})
         for lm in lmbdas:
-            pts = {}
+            pts: dict = {}
             for r in result.ranked:
                 if r["hidden"] == h and r["lmbda"] == lm:
                     pts.setdefault(r["eta"], []).append(100 * r["best_accuracy"])

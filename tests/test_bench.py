@@ -9,7 +9,7 @@ import pytest
 
 import nnvec
 from nnvec import _kernels
-from nnvec.bench import epoch_flops, main as bench_main
+from nnvec.bench import epoch_flops
 from nnvec.cli import main
 
 
@@ -39,8 +39,9 @@ for dtype in ("float64", "float32"):
     for strategy in ("fused", "batched"):
         net = nnvec.Network([6, 5, 3], seed=0, dtype=dtype, strategy=strategy)
         net.fit(X, y, epochs=1, batch_size=7, eta=1.0)
-hits = sum(sum(d.stats.cache_hits.values()) for d in (K.train_epoch_fused, K.inplace_add_bias_sigmoid, K.inplace_sgd_update))
-misses = sum(sum(d.stats.cache_misses.values()) for d in (K.train_epoch_fused, K.inplace_add_bias_sigmoid, K.inplace_sgd_update))
+kernels = (K.train_epoch_fused, K.inplace_add_bias_sigmoid, K.inplace_sgd_update)
+hits = sum(sum(d.stats.cache_hits.values()) for d in kernels)
+misses = sum(sum(d.stats.cache_misses.values()) for d in kernels)
 print(json.dumps({"hits": hits, "misses": misses, "w": net.weights[0].tolist()}))
 """
 

@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
+from problems import onehot, random_problem
 
 import nnvec
 from nnvec.engines import make_network
-
-from problems import onehot, random_problem
 
 MATRIX_ENGINES = ["numba", "numpy", "columns"]
 

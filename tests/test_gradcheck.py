@@ -2,11 +2,10 @@
 
 import numpy as np
 import pytest
+from problems import random_problem
 
 import nnvec
 from nnvec.engines import make_network
-
-from problems import random_problem
 
 NETS = [[4, 3], [5, 4, 3], [6, 5, 4, 3], [3, 7, 6, 5, 2]]
 ENGINES = ["reference", "numpy", "numba", "columns"]

@@ -5,8 +5,13 @@ import numpy as np
 import pytest
 
 import nnvec
-from nnvec.mnist import (MNISTFormatError, find_data_dir, load_data_wrapper, read_idx_images,
-                         read_idx_labels)
+from nnvec.mnist import (
+    MNISTFormatError,
+    find_data_dir,
+    load_data_wrapper,
+    read_idx_images,
+    read_idx_labels,
+)
 
 
 def write_images(path, images, magic=2051, extra=b"", compress=True):

@@ -1,14 +1,12 @@
 import json
 import os
-import zipfile
 
 import numpy as np
 import pytest
+from problems import random_problem
 
 import nnvec
 from nnvec import modelfile
-
-from problems import random_problem
 
 
 @pytest.fixture

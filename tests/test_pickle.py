@@ -9,9 +9,9 @@ import pickle
 import joblib
 import numpy as np
 import pytest
+from problems import random_problem
 
 import nnvec
-from problems import random_problem
 
 ENGINES = {
     "numba": lambda: nnvec.Network([6, 5, 3], seed=0),

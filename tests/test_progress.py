@@ -4,10 +4,10 @@ import io
 
 import numpy as np
 import pytest
+from problems import random_problem
 
 import nnvec
 from nnvec.progress import Progress
-from problems import random_problem
 
 
 class FakeTerminal(io.StringIO):

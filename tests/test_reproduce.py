@@ -2,13 +2,12 @@ import json
 
 import numpy as np
 import pytest
+from problems import random_problem
 
 import nnvec
 from nnvec._base import EarlyStopping
 from nnvec.baselines import average_darkness
 from nnvec.cli import main
-
-from problems import random_problem
 
 
 def test_average_darkness_matches_the_book_exactly(mnist):

@@ -2,11 +2,10 @@ import warnings
 
 import numpy as np
 import pytest
+from problems import random_problem
 
 import nnvec
 from nnvec.engines import make_network
-
-from problems import random_problem
 
 
 @pytest.mark.slow

@@ -2,10 +2,9 @@
 
 import numpy as np
 import pytest
+from problems import random_problem
 
 import nnvec
-
-from problems import random_problem
 
 
 @pytest.fixture
