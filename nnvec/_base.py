@@ -155,6 +155,10 @@ def _is_book_pair_list(data, n_in):
     return len(first) == 2 and x.shape == (n_in, 1)
 
 
+def _cost_label(cost):
+    return getattr(cost, "name", None) or getattr(cost, "__name__", type(cost).__name__)
+
+
 class BaseNetwork:
     """Parameters and the training loop shared by all engines (see module doc)."""
 
@@ -177,7 +181,7 @@ class BaseNetwork:
         self.hyperparameters = {}
 
     def __repr__(self):
-        return (f"{type(self).__name__}(sizes={list(self.sizes)}, cost={self.cost.name!r}, "
+        return (f"{type(self).__name__}(sizes={list(self.sizes)}, cost={_cost_label(self.cost)!r}, "
                 f"init={self.init!r}, dtype={np.dtype(self.dtype).name})")
 
     # ------------------------------------------------------------------ data

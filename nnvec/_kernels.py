@@ -109,11 +109,15 @@ def inplace_sgd_update(w, nabla, decay, step):
 # fuse the gradient into the update: W += sum_i c_i a_i^T is accumulated into
 # W directly, chunk by chunk of examples, never materialising nabla_w.
 #
-# fastmath lets LLVM vectorise the dot-product reductions; it only reorders
-# sums, which the equivalence tests bound (1e-12 vs the reference, float64).
+# These flags let LLVM vectorise the dot-product reductions ("reassoc": it
+# only reorders sums, which the equivalence tests bound at 1e-12 against the
+# reference in float64). Not fastmath=True: its "nnan"/"ninf" flags let LLVM
+# assume NaN and inf away, and a diverging run must still produce them so
+# that training stops with NonFiniteWeightsError.
 # --------------------------------------------------------------------------
 
-_FAST = dict(nogil=True, cache=True, fastmath=True, error_model="numpy")
+FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
+_FAST = dict(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
 fjit = numba.njit(**_FAST)
 
 #: examples per chunk: a chunk of input rows stays in L1/L2 while every

@@ -344,16 +344,21 @@ def add_parser(sub):
     p.set_defaults(func=main)
 
 
-def _reexec_with_threads(threads):
+def _rerun_with_threads(threads, argv):
+    """Exit status of ``nnvec *argv`` run in a child with every pool sized to
+    ``threads``, or None when this process already is that child."""
+    import subprocess
+
     env = dict(os.environ)
     want = str(threads)
     if all(env.get(k) == want for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
                                          "NUMBA_NUM_THREADS")):
-        return
+        return None
     for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "NUMBA_NUM_THREADS"):
         env[k] = want
-    # Thread pools are sized when numpy and numba load, which has happened: restart.
-    os.execve(sys.executable, [sys.executable, "-m", "nnvec"] + sys.argv[1:], env)
+    # Thread pools are sized when numpy and numba load, which has happened here;
+    # a child process (not exec, which would replace a caller's process).
+    return subprocess.run([sys.executable, "-m", "nnvec", *argv], env=env).returncode
 
 
 def main(args, out=sys.stdout):
@@ -362,7 +367,9 @@ def main(args, out=sys.stdout):
 
     if args.threads is not None:
         V.check_positive_int(args.threads, "--threads")
-        _reexec_with_threads(args.threads)
+        rc = _rerun_with_threads(args.threads, args.argv)
+        if rc is not None:
+            return rc
     V.check_positive_int(args.repeats, "--repeats")
     for m in args.batch_sizes:
         V.check_positive_int(m, "--batch-sizes")
@@ -380,7 +387,7 @@ def main(args, out=sys.stdout):
         print(f"(bench took {time.perf_counter() - t0:.0f} s)", file=out)
         if args.json:
             with open(args.json, "w") as f:
-                json.dump({"machine": machine_info(), "command": "nnvec " + " ".join(sys.argv[1:]),
+                json.dump({"machine": machine_info(), "command": "nnvec " + " ".join(args.argv),
                            "date": time.strftime("%Y-%m-%d"), "busy": busy}, f, indent=1)
             print(f"Wrote {args.json}", file=out)
         return 0
@@ -395,7 +402,7 @@ def main(args, out=sys.stdout):
     t0 = time.perf_counter()
     result = run(args.sizes, args.batch_sizes, variants, args.repeats, args.samples,
                  args.data_dir, out)
-    result["command"] = "nnvec " + " ".join(sys.argv[1:])
+    result["command"] = "nnvec " + " ".join(args.argv)
     result["date"] = time.strftime("%Y-%m-%d")
     report(result, out)
     print(f"(bench took {time.perf_counter() - t0:.0f} s)", file=out)

@@ -131,7 +131,9 @@ def _evaluate(args, out):
 def main(argv=None):
     """Run the command line; return the exit status."""
     parser = _build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
+    args.argv = argv  # what was asked, for re-runs and for the records
     out = sys.stdout
     try:
         if args.command == "train":

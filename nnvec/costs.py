@@ -73,7 +73,11 @@ COSTS["crossentropy"] = CrossEntropyCost
 
 
 def get_cost(cost):
-    """Resolve ``cost`` (a name, a cost class or an instance) to a cost class.
+    """Resolve ``cost`` (a name, a cost class or an instance) to the cost to use.
+
+    Names and the built-in classes (or their instances, which hold no state)
+    give the built-in class; any other instance is used as it is, so a cost
+    with state (e.g. a weighting set in ``__init__``) keeps it.
 
     Raises
     ------
@@ -92,7 +96,7 @@ def get_cost(cost):
     if isinstance(cost, type) and hasattr(cost, "fn") and hasattr(cost, "delta"):
         return cost
     if hasattr(cost, "fn") and hasattr(cost, "delta"):
-        return type(cost)
+        return type(cost) if type(cost) in COSTS.values() else cost
     raise TypeError(
         f"cost must be a name ('quadratic', 'cross-entropy'), a cost class or an "
         f"instance with fn(a, y) and delta(z, a, y); got {type(cost).__name__}"
@@ -104,7 +108,8 @@ def cost_name(cost_cls):
     name = getattr(cost_cls, "name", None)
     if name in COSTS and COSTS[name] is cost_cls:
         return name
+    label = getattr(cost_cls, "__name__", type(cost_cls).__name__)
     raise ValueError(
-        f"cost {cost_cls.__name__} has no registered name, so a model file could "
+        f"cost {label} has no registered name, so a model file could "
         "not be loaded again; use QuadraticCost or CrossEntropyCost"
     )

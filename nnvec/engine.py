@@ -236,7 +236,7 @@ class Network(BaseNetwork):
             # What was learnt about this machine's load carries over to every
             # network of this shape in the process (see _threads.shared_governor).
             self._governor = shared_governor(
-                choices, (self.sizes, m, np.dtype(self.dtype).str, self.cost.__name__))
+                choices, (self.sizes, m, np.dtype(self.dtype).str, id(self.cost)))
         else:
             self._buf = _Buffers(self.sizes, m, self.dtype)
 

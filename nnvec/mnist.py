@@ -25,25 +25,55 @@ FILES = {
 N_TRAINING = 50_000
 
 
+#: an IDX payload larger than this is refused before reading (MNIST: 47 MB)
+MAX_IDX_BYTES = 2**31
+
+
 class MNISTFormatError(ValueError):
     """An IDX file is corrupt, truncated or not what it claims to be."""
 
 
-def _read_bytes(path):
+def _open(path):
     path = Path(path)
     try:
-        with open(path, "rb") as f:
-            raw = f.read()
+        f = open(path, "rb")
     except FileNotFoundError:
         raise FileNotFoundError(f"MNIST file not found: {path}") from None
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise MNISTFormatError(
-                f"{path}: corrupt or truncated gzip data ({exc}); restore the file "
-                "from a fresh checkout") from None
-    return raw
+    if f.read(2) == b"\x1f\x8b":
+        f.seek(0)
+        return gzip.GzipFile(fileobj=f, mode="rb"), f
+    f.seek(0)
+    return f, f
+
+
+def _read_idx(path, header_size, payload_size):
+    """``(header, payload)`` of an IDX file, gzipped or not.
+
+    ``payload_size(header)`` gives the bytes the header promises and what
+    they are, e.g. ``(7840000, "10000 images of 28x28")``, or raises; no
+    more than that plus one byte is ever read or decompressed,
+    so a crafted header or a gzip bomb costs nothing.
+    """
+    stream, raw = _open(path)
+    try:
+        with raw, stream:
+            header = stream.read(header_size)
+            if len(header) < header_size:
+                raise MNISTFormatError(
+                    f"{path}: {len(header)} bytes is too short for an IDX header "
+                    f"({header_size} bytes)")
+            want, what = payload_size(header)
+            payload = stream.read(want + 1)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise MNISTFormatError(
+            f"{path}: corrupt or truncated gzip data ({exc}); restore the file "
+            "from a fresh checkout") from None
+    if len(payload) != want:
+        got = "more" if len(payload) > want else f"{header_size + len(payload)} bytes"
+        raise MNISTFormatError(
+            f"{path}: header says {what} ({header_size + want} bytes) but the file holds "
+            f"{got}; it is truncated or corrupt")
+    return header, payload
 
 
 def read_idx_images(path):
@@ -59,21 +89,22 @@ def read_idx_images(path):
         Wrong magic number (not an image file), bad dimensions, or a file
         length that does not match its header (truncated or padded).
     """
-    data = _read_bytes(path)
-    if len(data) < 16:
-        raise MNISTFormatError(f"{path}: {len(data)} bytes is too short for an IDX image header (16 bytes)")
-    magic, n, rows, cols = struct.unpack(">IIII", data[:16])
-    if magic != IMAGE_MAGIC:
-        hint = " (that is a label file)" if magic == LABEL_MAGIC else ""
-        raise MNISTFormatError(f"{path}: magic number {magic}, expected {IMAGE_MAGIC} for IDX images{hint}")
-    if rows == 0 or cols == 0:
-        raise MNISTFormatError(f"{path}: image dimensions {rows}x{cols} must be positive")
-    expected = 16 + n * rows * cols
-    if len(data) != expected:
-        raise MNISTFormatError(
-            f"{path}: header says {n} images of {rows}x{cols} ({expected} bytes) but the "
-            f"file holds {len(data)} bytes; it is truncated or corrupt")
-    return np.frombuffer(data, dtype=np.uint8, offset=16).reshape(n, rows, cols)
+    def size(header):
+        magic, n, rows, cols = struct.unpack(">IIII", header)
+        if magic != IMAGE_MAGIC:
+            hint = " (that is a label file)" if magic == LABEL_MAGIC else ""
+            raise MNISTFormatError(
+                f"{path}: magic number {magic}, expected {IMAGE_MAGIC} for IDX images{hint}")
+        if rows == 0 or cols == 0:
+            raise MNISTFormatError(f"{path}: image dimensions {rows}x{cols} must be positive")
+        if n * rows * cols > MAX_IDX_BYTES:
+            raise MNISTFormatError(f"{path}: header claims {n} images of {rows}x{cols}, more "
+                                   f"than {MAX_IDX_BYTES} bytes; the file is corrupt")
+        return n * rows * cols, f"{n} images of {rows}x{cols}"
+
+    header, payload = _read_idx(path, 16, size)
+    _, n, rows, cols = struct.unpack(">IIII", header)
+    return np.frombuffer(payload, dtype=np.uint8).reshape(n, rows, cols)
 
 
 def read_idx_labels(path):
@@ -89,18 +120,19 @@ def read_idx_labels(path):
         Wrong magic number, a length that does not match the header, or a
         label outside 0-9.
     """
-    data = _read_bytes(path)
-    if len(data) < 8:
-        raise MNISTFormatError(f"{path}: {len(data)} bytes is too short for an IDX label header (8 bytes)")
-    magic, n = struct.unpack(">II", data[:8])
-    if magic != LABEL_MAGIC:
-        hint = " (that is an image file)" if magic == IMAGE_MAGIC else ""
-        raise MNISTFormatError(f"{path}: magic number {magic}, expected {LABEL_MAGIC} for IDX labels{hint}")
-    if len(data) != 8 + n:
-        raise MNISTFormatError(
-            f"{path}: header says {n} labels ({8 + n} bytes) but the file holds "
-            f"{len(data)} bytes; it is truncated or corrupt")
-    labels = np.frombuffer(data, dtype=np.uint8, offset=8)
+    def size(header):
+        magic, n = struct.unpack(">II", header)
+        if magic != LABEL_MAGIC:
+            hint = " (that is an image file)" if magic == IMAGE_MAGIC else ""
+            raise MNISTFormatError(
+                f"{path}: magic number {magic}, expected {LABEL_MAGIC} for IDX labels{hint}")
+        if n > MAX_IDX_BYTES:
+            raise MNISTFormatError(f"{path}: header claims {n} labels, more than "
+                                   f"{MAX_IDX_BYTES}; the file is corrupt")
+        return n, f"{n} labels"
+
+    _, payload = _read_idx(path, 8, size)
+    labels = np.frombuffer(payload, dtype=np.uint8)
     if labels.size and labels.max() > 9:
         raise MNISTFormatError(f"{path}: label {labels.max()} is not a digit 0-9")
     return labels

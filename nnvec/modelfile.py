@@ -17,6 +17,7 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -103,18 +104,109 @@ def read(path):
         path = _npz_path(path)
     if not path.is_file():
         raise FileNotFoundError(f"model file not found: {path}")
+    # Nothing is read or allocated on trust: every .npy header is checked
+    # (against the metadata for the parameters) before its data is read, so a
+    # crafted header cannot make numpy allocate terabytes.
     try:
-        with np.load(path, allow_pickle=False) as z:
-            if META_KEY not in z.files:
+        with zipfile.ZipFile(path) as zf:
+            names = {n[:-4]: n for n in zf.namelist() if n.endswith(".npy")}
+            if META_KEY not in names or len(names) != len(zf.namelist()):
                 raise ModelFileError(f"{path} is not an nnvec model (no {META_KEY} entry)")
-            meta = json.loads(str(z[META_KEY][()]))
-            arrays = {k: z[k] for k in z.files if k != META_KEY}
+            shape, dtype = _check_header(zf, names[META_KEY], path)
+            if shape != () or dtype.kind != "U" or dtype.itemsize > MAX_META_BYTES:
+                raise ModelFileError(f"{path}: {META_KEY} is not a JSON string of at most "
+                                     f"{MAX_META_BYTES} bytes")
+            meta = json.loads(str(_read_array(zf, names[META_KEY])[()]))
+            _check_meta(meta, path)
+            arrays = {}
+            for key, name in names.items():
+                if key == META_KEY:
+                    continue
+                want = _expected_shape(key, meta["sizes"])
+                if want is None:
+                    raise ModelFileError(f"{path}: unexpected array {key!r} for sizes "
+                                         f"{meta['sizes']}")
+
+                def check(shape, dtype, key=key, want=want):
+                    if shape != want or dtype != np.dtype(meta["dtype"]):
+                        raise ModelFileError(
+                            f"{path}: array {key!r} has shape {shape} and dtype {dtype}; "
+                            f"sizes {meta['sizes']} and dtype {meta['dtype']} need "
+                            f"{want} {meta['dtype']}")
+
+                _check_header(zf, name, path, check)
+                arrays[key] = _read_array(zf, name)
     except ModelFileError:
         raise
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, KeyError, TypeError,
+            zlib.error, UnicodeDecodeError, NotImplementedError) as exc:
         raise ModelFileError(
             f"{path} is not a readable nnvec model (corrupt, truncated or another "
             f"format): {exc}") from None
+    sizes = meta["sizes"]
+    n_layers = len(sizes) - 1
+    expected = {f"w{l}" for l in range(n_layers)} | {f"b{l}" for l in range(n_layers)}
+    if set(arrays) != expected:
+        raise ModelFileError(
+            f"{path}: arrays {sorted(arrays)} do not match sizes {sizes} "
+            f"(expected {sorted(expected)})")
+    weights, biases = [], []
+    for l in range(n_layers):
+        w, b = arrays[f"w{l}"], arrays[f"b{l}"]
+        if not (np.all(np.isfinite(w)) and np.all(np.isfinite(b))):
+            raise ModelFileError(f"{path}: layer {l} holds NaN or inf values")
+        weights.append(np.ascontiguousarray(w))
+        biases.append(np.ascontiguousarray(b))
+    return meta, biases, weights
+
+
+#: the metadata JSON may not be larger than this (a real one is a few kB)
+MAX_META_BYTES = 16 * 2**20
+#: nor may a network have more parameters than this (8 GB in float64)
+MAX_PARAMS = 2**30
+
+
+def _check_header(zf, name, path, check=None):
+    """``(shape, dtype)`` of a member's .npy header, checked by ``check(shape,
+    dtype)`` if given, then against the member's stored size."""
+    info = zf.getinfo(name)
+    with zf.open(info) as f:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise ModelFileError(f"{path}: {name} has a .npy version {version} that nnvec "
+                                 "does not write")
+        offset = f.tell()
+    if dtype.hasobject:
+        raise ModelFileError(f"{path}: {name} holds Python objects (pickles are refused)")
+    if check is not None:
+        check(shape, dtype)
+    nbytes = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+    if info.file_size != offset + nbytes:
+        raise ModelFileError(
+            f"{path}: {name} header promises {nbytes} bytes of data but the member holds "
+            f"{info.file_size - offset}; the file is corrupt or edited")
+    return shape, dtype
+
+
+def _read_array(zf, name):
+    with zf.open(name) as f:
+        return np.lib.format.read_array(f, allow_pickle=False)
+
+
+def _expected_shape(key, sizes):
+    if len(key) < 2 or key[0] not in "wb" or not key[1:].isdigit():
+        return None
+    l = int(key[1:])
+    if l >= len(sizes) - 1:
+        return None
+    return (sizes[l + 1], sizes[l]) if key[0] == "w" else (sizes[l + 1],)
+
+
+def _check_meta(meta, path):
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModelFileError(f"{path} is not an nnvec model (metadata format is not {FORMAT!r})")
     version = meta.get("format_version")
@@ -132,26 +224,10 @@ def read(path):
         raise ModelFileError(f"{path}: unknown cost {meta.get('cost')!r}")
     if meta.get("dtype") not in ("float32", "float64"):
         raise ModelFileError(f"{path}: unsupported dtype {meta.get('dtype')!r}")
-    n_layers = len(sizes) - 1
-    expected = {f"w{l}" for l in range(n_layers)} | {f"b{l}" for l in range(n_layers)}
-    if set(arrays) != expected:
-        raise ModelFileError(
-            f"{path}: arrays {sorted(arrays)} do not match sizes {sizes} "
-            f"(expected {sorted(expected)})")
-    weights, biases = [], []
-    for l in range(n_layers):
-        w, b = arrays[f"w{l}"], arrays[f"b{l}"]
-        if w.shape != (sizes[l + 1], sizes[l]) or b.shape != (sizes[l + 1],):
-            raise ModelFileError(
-                f"{path}: layer {l} has weights {w.shape} and biases {b.shape}; sizes "
-                f"{sizes} need {(sizes[l + 1], sizes[l])} and {(sizes[l + 1],)}")
-        if w.dtype.name != meta["dtype"] or b.dtype.name != meta["dtype"]:
-            raise ModelFileError(f"{path}: layer {l} arrays are not {meta['dtype']}")
-        if not (np.all(np.isfinite(w)) and np.all(np.isfinite(b))):
-            raise ModelFileError(f"{path}: layer {l} holds NaN or inf values")
-        weights.append(np.ascontiguousarray(w))
-        biases.append(np.ascontiguousarray(b))
-    return meta, biases, weights
+    n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    if n_params > MAX_PARAMS:
+        raise ModelFileError(f"{path}: sizes {sizes} claim {n_params} parameters, more "
+                             f"than a model file may hold ({MAX_PARAMS})")
 
 
 def load(path, engine="numba"):

@@ -165,7 +165,7 @@ def main(args, out=sys.stdout):
         print(f"  SVM: {correct} / {N_TEST} in {secs:.0f} s", file=out)
     elapsed = time.perf_counter() - t0
     table = build_table(results, args.seeds)
-    md = (f"# nnvec reproduce\n\nCommand: `nnvec {' '.join(sys.argv[1:]) or 'reproduce'}`  \n"
+    md = (f"# nnvec reproduce\n\nCommand: `nnvec {' '.join(args.argv) or 'reproduce'}`  \n"
           f"Epochs: {args.epochs}, mini-batch 10, engine {args.engine}, seeds "
           f"{list(args.seeds)}; test accuracy after every epoch. Took {elapsed:.0f} s.\n\n"
           + table + "\n")

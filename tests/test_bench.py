@@ -105,3 +105,18 @@ def test_bench_rejects_bad_arguments(capsys):
     assert "--repeats must be a positive integer" in capsys.readouterr().err
     assert main(["bench", "--sizes", "100", "10", "--repeats", "1", "--samples", "50"]) == 2
     assert "sizes must start with 784" in capsys.readouterr().err
+
+
+def test_bench_threads_runs_the_given_argv_in_a_child_not_replacing_the_caller(tmp_path, capsys,
+                                                                              monkeypatch):
+    from nnvec.cli import main
+
+    for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        monkeypatch.delenv(k, raising=False)
+    out = tmp_path / "b.json"
+    argv = ["bench", "--threads", "1", "--batch-sizes", "50", "--samples", "500", "--repeats",
+            "1", "--dtype", "float64", "--no-baselines", "--json", str(out)]
+    assert main(argv) == 0  # returns here: this process was not replaced
+    saved = json.loads(out.read_text())
+    assert saved["machine"]["numba_threads"] == 1  # the child's pool
+    assert saved["command"] == "nnvec " + " ".join(argv)

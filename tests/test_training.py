@@ -178,3 +178,37 @@ def test_a_user_defined_cost_class_trains_on_the_batched_path():
     for a, b in zip(ref.weights + ref.biases, net.weights + net.biases):
         np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
     assert nnvec.gradient_check(net, X[:4], y[:4]) < 1e-6
+
+
+def test_a_cost_instance_with_state_keeps_it():
+    class ScaledQuadratic:
+        """A cost whose instances hold a scale (state a class cannot carry)."""
+
+        def __init__(self, scale):
+            self.scale = scale
+
+        def fn(self, a, y):
+            return self.scale * nnvec.QuadraticCost.fn(a, y)
+
+        def delta(self, z, a, y):
+            return self.scale * nnvec.QuadraticCost.delta(z, a, y)
+
+    X, y = random_problem([6, 5, 3], 20, 1)
+    half = nnvec.Network([6, 5, 3], seed=0, cost=ScaledQuadratic(0.5))
+    ref = nnvec.Network([6, 5, 3], seed=0, engine="numpy")
+    half.fit(X, y, epochs=2, batch_size=5, eta=2.0)
+    ref.fit(X, y, epochs=2, batch_size=5, eta=1.0)  # half the cost at twice the rate
+    for a, b in zip(ref.weights + ref.biases, half.weights + half.biases):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-14)
+
+
+def test_kernels_keep_nan_and_inf_semantics_and_divergence_is_caught():
+    from nnvec import _kernels
+
+    assert not {"nnan", "ninf", "fast"} & _kernels.FASTMATH
+    X, y = random_problem([6, 5, 3], 50, 0)
+    net = nnvec.Network([6, 5, 3], seed=0)
+    assert net._use_fused()
+    net.weights[1][...] = np.inf  # the fused kernel meets inf at once
+    with pytest.raises(nnvec.NonFiniteWeightsError, match="during epoch 0"):
+        net.fit(X, y, epochs=2, batch_size=5, eta=1.0)
