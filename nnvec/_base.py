@@ -108,6 +108,31 @@ class History:
         }
 
 
+class SGDResult(tuple):
+    """The book's ``SGD`` return value, a real 4-tuple of lists, plus ``history``.
+
+    ``ec, ea, tc, ta = net.SGD(...)``, ``result[1][-1]``, ``result[:2]``,
+    ``len(result) == 4`` and ``result == (ec, ea, tc, ta)`` all behave as
+    with the book's tuple; other attributes come from the ``History``.
+    """
+
+    history: History
+
+    def __new__(cls, history):
+        self = super().__new__(cls, (history.evaluation_cost, history.evaluation_accuracy,
+                                     history.training_cost, history.training_accuracy))
+        self.history = history
+        return self
+
+    def __getattr__(self, name):
+        if name == "history":  # not yet set (e.g. while unpickling)
+            raise AttributeError(name)
+        return getattr(self.history, name)
+
+    def __reduce__(self):
+        return (SGDResult, (self.history,))
+
+
 class EarlyStopping:
     """"No improvement in ``n`` epochs" on evaluation accuracy, with an
     optional learning-rate schedule.
@@ -379,11 +404,13 @@ class BaseNetwork:
 
         Returns
         -------
-        History
-            Unpacks as ``(evaluation_cost, evaluation_accuracy, training_cost,
-            training_accuracy)`` like the book's ``network2.SGD``; it also has
-            ``seconds`` per epoch. With ``test_data`` the per-epoch test counts
-            are in ``evaluation_accuracy``.
+        SGDResult
+            A tuple ``(evaluation_cost, evaluation_accuracy, training_cost,
+            training_accuracy)`` like the book's ``network2.SGD`` (unpack,
+            index, slice, compare it as one); ``.history`` is the full
+            ``History``, whose attributes (``seconds``, ``best_epoch`` ...)
+            it also answers. With ``test_data`` the per-epoch test counts are
+            in ``evaluation_accuracy``.
 
         Raises
         ------
@@ -402,7 +429,7 @@ class BaseNetwork:
         evaluation = None
         if evaluation_data is not None:
             evaluation = self._as_arrays(evaluation_data, "evaluation_data")
-        return self._train(
+        return SGDResult(self._train(
             X, Y, labels, epochs=epochs, m=mini_batch_size, eta=eta, lmbda=lmbda,
             evaluation=evaluation, monitor=(monitor_evaluation_cost,
                                             monitor_evaluation_accuracy,
@@ -410,7 +437,7 @@ class BaseNetwork:
                                             monitor_training_accuracy),
             early_stopping_n=early_stopping_n, rng=self._rng,
             out=sys.stdout, style="book" if chapter1 else "book3",
-            batch_name="mini_batch_size")
+            batch_name="mini_batch_size"))
 
     def fit(self, X, y, *, epochs, batch_size, eta, lmbda=0.0, validation_data=None,
             seed=None, early_stopping_n=0, restore_best=False, halve_eta=False,

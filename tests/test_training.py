@@ -212,3 +212,22 @@ def test_kernels_keep_nan_and_inf_semantics_and_divergence_is_caught():
     net.weights[1][...] = np.inf  # the fused kernel meets inf at once
     with pytest.raises(nnvec.NonFiniteWeightsError, match="during epoch 0"):
         net.fit(X, y, epochs=2, batch_size=5, eta=1.0)
+
+
+def test_sgd_returns_the_books_tuple_of_four_lists():
+    import pickle
+
+    X, y = random_problem([6, 5, 3], 30, 0)
+    data = [(x.reshape(-1, 1), np.eye(3)[k].reshape(-1, 1)) for x, k in zip(X, y)]
+    ev = [(x.reshape(-1, 1), int(k)) for x, k in zip(X, y)]
+    net = nnvec.Network([6, 5, 3], seed=0)
+    res = net.SGD(data, 3, 5, 1.0, evaluation_data=ev, monitor_evaluation_accuracy=True,
+                  monitor_training_cost=True)
+    ec, ea, tc, ta = res
+    assert isinstance(res, tuple) and len(res) == 4
+    assert res == (ec, ea, tc, ta) == ([], ea, tc, [])
+    assert res[1] is ea and res[:2] == ([], ea) and list(res)[2] is tc
+    assert len(ea) == 3 and all(isinstance(c, int) for c in ea) and len(tc) == 3
+    assert res.history.seconds == res.seconds and res.history.n_evaluation == 30
+    back = pickle.loads(pickle.dumps(res))
+    assert back == res and back.history.evaluation_accuracy == ea
