@@ -106,6 +106,41 @@ def check_nonneg_float(value, name):
     return v
 
 
+def check_output_file(path, name):
+    """Raise unless ``path`` can be written as a file (checked, not created).
+
+    Why: the CLI checks every output path before it loads data or trains, so
+    a typo costs a second, not a finished run.
+    """
+    import os
+    from pathlib import Path
+
+    p = Path(path)
+    parent = p.parent if str(p.parent) else Path(".")
+    if p.is_dir():
+        raise ValueError(f"{name} {path}: is a directory; give a file name")
+    if not parent.is_dir():
+        raise ValueError(f"{name} {path}: directory {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise ValueError(f"{name} {path}: not writable")
+    return p
+
+
+def check_output_dir(path, name):
+    """Create ``path`` if needed and raise unless files can be written in it."""
+    from pathlib import Path
+
+    p = Path(path)
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        probe = p / ".nnvec-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise ValueError(f"{name} {path}: cannot write there ({exc.strerror})") from None
+    return p
+
+
 def check_X(X, n_features, dtype, name="X"):
     """Validate a sample matrix and return a C-contiguous copy-if-needed in ``dtype``.
 

@@ -341,7 +341,7 @@ def add_parser(sub):
     p.add_argument("--json", default=None, metavar="FILE", help="write all timings as JSON")
     p.add_argument("--plot", default=None, metavar="FILE.png", help="plot speedup vs mini-batch size")
     p.add_argument("--data-dir", default=None)
-    p.set_defaults(func=main)
+    p.set_defaults(func=main, check=check_args)
 
 
 def _rerun_with_threads(threads, argv):
@@ -361,24 +361,36 @@ def _rerun_with_threads(threads, argv):
     return subprocess.run([sys.executable, "-m", "nnvec", *argv], env=env).returncode
 
 
-def main(args, out=sys.stdout):
-    """Run ``nnvec bench``; return the exit status."""
+def check_args(args):
+    """Every check that needs no data or timing; raises ValueError/ImportError."""
     from . import _validation as V
 
     if args.threads is not None:
         V.check_positive_int(args.threads, "--threads")
-        rc = _rerun_with_threads(args.threads, args.argv)
-        if rc is not None:
-            return rc
     V.check_positive_int(args.repeats, "--repeats")
     for m in args.batch_sizes:
         V.check_positive_int(m, "--batch-sizes")
     if args.samples is not None:
         V.check_positive_int(args.samples, "--samples")
+    sizes = V.check_sizes(args.sizes)
+    if sizes[0] != 784 or sizes[-1] != 10:
+        raise ValueError(f"bench trains on MNIST: sizes must start with 784 and end with 10; "
+                         f"got {list(sizes)}")
+    if args.json:
+        V.check_output_file(args.json, "--json")
     if args.plot:
         from .plotting import require_matplotlib
 
+        V.check_output_file(args.plot, "--plot")
         require_matplotlib()  # a missing matplotlib should fail now, not after minutes of timing
+
+
+def main(args, out=sys.stdout):
+    """Run ``nnvec bench`` (arguments checked by ``check_args``); return the exit status."""
+    if args.threads is not None:
+        rc = _rerun_with_threads(args.threads, args.argv)
+        if rc is not None:
+            return rc
     if args.busy:
         t0 = time.perf_counter()
         busy = run_busy(args.sizes, args.batch_sizes, args.repeats,

@@ -6,6 +6,10 @@ import time
 
 import numpy as np
 
+from ._base import NonFiniteWeightsError
+from .mnist import MNISTFormatError
+from .modelfile import ModelFileError
+
 
 def _add_train_args(p):
     p.add_argument("--sizes", type=int, nargs="+", default=[784, 30, 10],
@@ -36,10 +40,12 @@ def _build_parser():
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("train", help="train on the bundled MNIST (default: the book's chapter-1 run)")
     _add_train_args(p)
+    p.set_defaults(func=_train, check=_check_train)
     p = sub.add_parser("evaluate", help="accuracy of a saved model on the MNIST test set")
     p.add_argument("model")
     p.add_argument("--validation", action="store_true", help="also report validation accuracy")
     p.add_argument("--data-dir", default=None)
+    p.set_defaults(func=_evaluate)
     from . import bench, reproduce, sweep
 
     bench.add_parser(sub)
@@ -48,22 +54,41 @@ def _build_parser():
     return parser
 
 
+def _check_train(args):
+    """Every check that needs no data: hyper-parameters, output paths, extras."""
+    from . import _validation as V
+    from .engines import make_network
+
+    V.check_positive_int(args.epochs, "--epochs")
+    V.check_positive_int(args.batch_size, "--batch-size")
+    V.check_positive_float(args.eta, "--eta")
+    V.check_nonneg_float(args.lmbda, "--lmbda")
+    V.check_nonneg_int(args.early_stopping, "--early-stopping")
+    if args.threads is not None and args.engine != "numba":
+        raise ValueError("--threads applies to --engine numba only")
+    extra = {} if args.threads is None else {"threads": args.threads}
+    make_network(args.sizes, engine=args.engine, seed=args.seed, dtype=args.dtype,
+                 cost=args.cost, init=args.init, **extra)  # sizes, seed, threads
+    if args.sizes[0] != 784 or args.sizes[-1] != 10:
+        raise ValueError(f"--sizes {' '.join(map(str, args.sizes))}: MNIST needs 784 inputs "
+                         "(28x28 pixels) first and 10 outputs (digits) last")
+    if args.save:
+        V.check_output_file(args.save, "--save")
+    if args.plot:
+        from .plotting import require_matplotlib
+
+        V.check_output_file(args.plot, "--plot")
+        require_matplotlib()  # fail on a missing matplotlib before training, not after
+
+
 def _train(args, out):
     from .engines import make_network
     from .mnist import load_mnist
 
-    if args.plot:
-        from .plotting import require_matplotlib
-
-        require_matplotlib()  # fail on a missing matplotlib before training, not after
     t_start = time.perf_counter()
     training, validation, test = load_mnist(args.data_dir, dtype=np.dtype(args.dtype))
     t_load = time.perf_counter() - t_start
-    extra = {}
-    if args.threads is not None:
-        if args.engine != "numba":
-            raise ValueError("--threads applies to --engine numba only")
-        extra["threads"] = args.threads
+    extra = {} if args.threads is None else {"threads": args.threads}
     net = make_network(args.sizes, engine=args.engine, seed=args.seed, dtype=args.dtype,
                        cost=args.cost, init=args.init, **extra)
     print(f"nnvec: {net!r}, engine={args.engine}, epochs={args.epochs}, "
@@ -135,12 +160,23 @@ def main(argv=None):
     args = parser.parse_args(argv)
     args.argv = argv  # what was asked, for re-runs and for the records
     out = sys.stdout
+    # 1. What the user typed: checked before any data is loaded or anything
+    #    trains; a mistake is one line and exit status 2.
+    check = getattr(args, "check", None)
     try:
-        if args.command == "train":
-            return _train(args, out)
-        if args.command == "evaluate":
-            return _evaluate(args, out)
-        return args.func(args, out)
-    except (ValueError, TypeError, FileNotFoundError, FloatingPointError, ImportError) as exc:
+        if check is not None:
+            check(args)
+    except (ValueError, TypeError, ImportError, FileNotFoundError) as exc:
         print(f"nnvec {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    # 2. The run. Missing or damaged data and model files are the user's to
+    #    fix (one line, 2); a diverged run is a result (one line, 1); anything
+    #    else is a bug in nnvec and keeps its traceback.
+    try:
+        return args.func(args, out)
+    except (FileNotFoundError, MNISTFormatError, ModelFileError) as exc:
+        print(f"nnvec {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except NonFiniteWeightsError as exc:
+        print(f"nnvec {args.command}: {exc}", file=sys.stderr)
+        return 1

@@ -108,11 +108,9 @@ def build_table(results, seeds):
     return "\n".join(lines)
 
 
-def main(args, out=sys.stdout):
-    """Run ``nnvec reproduce``; return the exit status."""
+def check_args(args):
+    """Every check that needs no data; raises ValueError/ImportError."""
     from . import _validation as V
-    from .baselines import average_darkness, svm_baseline
-    from .mnist import load_mnist
 
     keys = [exp["key"] for exp in EXPERIMENTS]
     unknown = [k for k in args.only or () if k not in keys]
@@ -128,6 +126,14 @@ def main(args, out=sys.stdout):
         if importlib.util.find_spec("sklearn") is None:  # fail before the long runs
             raise ImportError("--with-svm needs scikit-learn: pip install 'nnvec[svm]' "
                               "(or pip install scikit-learn)")
+    V.check_output_dir(args.out, "--out")
+
+
+def main(args, out=sys.stdout):
+    """Run ``nnvec reproduce`` (arguments checked by ``check_args``); return the exit status."""
+    from .baselines import average_darkness, svm_baseline
+    from .mnist import load_mnist
+
     t0 = time.perf_counter()
     training, _, test = load_mnist(args.data_dir)
     outdir = Path(args.out)
@@ -204,4 +210,4 @@ def add_parser(sub):
                    help="also run scikit-learn's SVC() (optional extra 'svm'; slow)")
     p.add_argument("--no-plot", action="store_true", help="skip the learning-curve PNG")
     p.add_argument("--data-dir", default=None)
-    p.set_defaults(func=main)
+    p.set_defaults(func=main, check=check_args)

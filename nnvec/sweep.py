@@ -473,32 +473,43 @@ def add_parser(sub):
                        help="'local': start a Dask LocalCluster; an address: use that cluster")
     p.add_argument("--out", default="results/sweep", help="directory for sweep.json, sweep.png")
     p.add_argument("--data-dir", default=None)
-    p.set_defaults(func=main)
+    p.set_defaults(func=main, check=check_args)
 
 
-def main(args, out):
-    """Run ``nnvec sweep``; return the exit status."""
-    import sys
+def _grid_from(args):
+    return make_grid(hidden=args.hidden, eta=args.eta, lmbda=args.lmbda,
+                     batch_size=args.batch_size, epochs=args.epochs, cost=args.cost,
+                     init=args.init, seeds=args.seeds)
 
-    trials = make_grid(hidden=args.hidden, eta=args.eta, lmbda=args.lmbda,
-                       batch_size=args.batch_size, epochs=args.epochs, cost=args.cost,
-                       init=args.init, seeds=args.seeds)
-    check_grid(trials)
-    out_dir = Path(args.out)
-    try:  # an unwritable --out fails now, not after the sweep
-        out_dir.mkdir(parents=True, exist_ok=True)
-        probe = out_dir / ".nnvec-write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise ValueError(f"--out {out_dir}: cannot write there ({exc.strerror})") from None
+
+def check_args(args):
+    """Every check that needs no training; raises ValueError/ImportError/FileNotFoundError."""
+    check_grid(_grid_from(args))
+    if args.subset is not None:
+        V.check_positive_int(args.subset, "--subset")
+    if args.workers is not None:
+        V.check_positive_int(args.workers, "--workers")
     if args.scheduler is not None and args.scheduler != "local":
         if not args.scheduler.startswith(("tcp://", "tls://")):
             raise ValueError(f"--scheduler must be 'local' or tcp://HOST:PORT; "
                              f"got {args.scheduler!r}")
+    if args.scheduler is not None:
+        import importlib.util
+
+        if importlib.util.find_spec("distributed") is None:
+            raise ImportError("--scheduler needs Dask: pip install 'nnvec[dask]'")
+    V.check_output_dir(args.out, "--out")
     from .mnist import find_data_dir
 
     find_data_dir(args.data_dir)
+
+
+def main(args, out):
+    """Run ``nnvec sweep`` (arguments checked by ``check_args``); return the exit status."""
+    import sys
+
+    trials = _grid_from(args)
+    out_dir = Path(args.out)
     n_workers = args.workers or available_cores()
     where = {None: f"{n_workers} local worker process{'es' if n_workers > 1 else ''}",
              "local": f"a Dask LocalCluster of {n_workers} workers"}.get(

@@ -31,7 +31,35 @@ def test_bad_arguments_give_a_clear_error_and_status_2(capsys):
     assert main(["train", "--sizes", "784", "--epochs", "1"]) == 2
     assert "at least two layers" in capsys.readouterr().err
     assert main(["train", "--sizes", "100", "10", "--epochs", "1"]) == 2
-    assert "784 features per sample but the network's input layer has 100" in capsys.readouterr().err
+    assert "MNIST needs 784 inputs" in capsys.readouterr().err
+
+
+def test_output_paths_are_checked_before_anything_trains(tmp_path, capsys, monkeypatch):
+    import nnvec.mnist
+
+    def no_loading(*a, **k):
+        raise AssertionError("data was loaded before the arguments were checked")
+
+    monkeypatch.setattr(nnvec.mnist, "load_mnist", no_loading)
+    missing = tmp_path / "no-such-dir"
+    for argv, flag in ((["train", "--save", str(missing / "m.npz")], "--save"),
+                       (["train", "--plot", str(tmp_path)], "--plot"),
+                       (["bench", "--json", str(missing / "b.json")], "--json"),
+                       (["bench", "--plot", str(missing / "b.png")], "--plot")):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert flag in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_bug_inside_nnvec_is_not_disguised_as_a_user_error(monkeypatch):
+    import nnvec.cli
+
+    def broken(args, out):
+        raise TypeError("internal bug")
+
+    monkeypatch.setattr(nnvec.cli, "_evaluate", broken)
+    with pytest.raises(TypeError, match="internal bug"):
+        main(["evaluate", "whatever.npz"])
 
 
 def test_threads_option(capsys):
