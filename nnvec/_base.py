@@ -302,8 +302,19 @@ class BaseNetwork:
         X, _, labels = self._as_arrays(test_data, "test_data")
         return self._count_correct(X, labels)
 
-    def _count_correct(self, X, labels):
-        return int(np.sum(np.argmax(self._forward_rows(X), axis=1) == labels))
+    def _count_correct(self, X, labels, outputs=None):
+        a = self._forward_rows(X) if outputs is None else outputs
+        return int(np.sum(np.argmax(a, axis=1) == labels))
+
+    def _monitor(self, X, Y, labels, lmbda, want_cost, want_accuracy, costs, accuracies):
+        """Append cost and/or accuracy on ``X``, from one forward pass."""
+        if not (want_cost or want_accuracy):
+            return
+        a = self._forward_rows(X)
+        if want_cost:
+            costs.append(self._total_cost(X, Y, lmbda, outputs=a))
+        if want_accuracy:
+            accuracies.append(self._count_correct(X, labels, outputs=a))
 
     def total_cost(self, data, lmbda=0.0):
         """Mean cost over ``data`` plus the L2 term ``lmbda/(2n) * sum ||w||^2``."""
@@ -311,8 +322,9 @@ class BaseNetwork:
         lmbda = V.check_nonneg_float(lmbda, "lmbda")
         return self._total_cost(X, Y, lmbda)
 
-    def _total_cost(self, X, Y, lmbda):
-        c = self.cost.fn(self._forward_rows(X), Y) / len(X)
+    def _total_cost(self, X, Y, lmbda, outputs=None):
+        a = self._forward_rows(X) if outputs is None else outputs
+        c = self.cost.fn(a, Y) / len(X)
         if lmbda:
             c += 0.5 * (lmbda / len(X)) * sum(float(np.sum(np.square(w, dtype=np.float64)))
                                               for w in self.weights)
@@ -548,14 +560,12 @@ class BaseNetwork:
                 self._check_finite(epoch, eta)
                 hist.seconds.append(seconds)
                 hist.eta.append(eta)
-                if mon_tc:
-                    hist.training_cost.append(self._total_cost(X, Y, lmbda))
-                if mon_ta:
-                    hist.training_accuracy.append(self._count_correct(X, labels))
-                if evaluation is not None and mon_ec:
-                    hist.evaluation_cost.append(self._total_cost(evaluation[0], evaluation[1], lmbda))
-                if evaluation is not None and mon_ea:
-                    hist.evaluation_accuracy.append(self._count_correct(evaluation[0], evaluation[2]))
+                self._monitor(X, Y, labels, lmbda, mon_tc, mon_ta,
+                              hist.training_cost, hist.training_accuracy)
+                if evaluation is not None:
+                    X_ev, Y_ev, labels_ev = evaluation
+                    self._monitor(X_ev, Y_ev, labels_ev, lmbda, mon_ec, mon_ea,
+                                  hist.evaluation_cost, hist.evaluation_accuracy)
                 if out is not None:
                     self._print_epoch(out, style, epoch, hist, evaluation, n, seconds,
                                       (mon_ec, mon_ea, mon_tc, mon_ta))

@@ -97,7 +97,9 @@ def test_bench_command_prints_table_and_book_line(tmp_path, capsys):
     variants = {r["variant"] for r in data["records"]}
     assert variants == {"reference", "columns", "numpy", "numba", "numba-f32"}
     ref = [r for r in data["records"] if r["variant"] == "reference"][0]
-    assert ref["speedup"] == 1.0 and ref["n_samples"] == 500
+    assert ref["n_samples"] == 500 and ref["median_s"] == np.median(ref["seconds"])
+    for r in data["records"]:  # each speedup is the reference's median over its own
+        assert r["speedup"] == pytest.approx(ref["median_s"] / np.median(r["seconds"]), rel=1e-12)
 
 
 def test_bench_rejects_bad_arguments(capsys):

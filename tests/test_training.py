@@ -231,3 +231,16 @@ def test_sgd_returns_the_books_tuple_of_four_lists():
     assert res.history.seconds == res.seconds and res.history.n_evaluation == 30
     back = pickle.loads(pickle.dumps(res))
     assert back == res and back.history.evaluation_accuracy == ea
+
+
+def test_monitoring_runs_one_forward_pass_per_data_set_and_epoch(monkeypatch):
+    X, y = random_problem([6, 5, 3], 30, 0)
+    net = nnvec.Network([6, 5, 3], seed=0)
+    calls = []
+    real = net._forward_rows
+    monkeypatch.setattr(net, "_forward_rows", lambda A: calls.append(len(A)) or real(A))
+    hist = net.fit(X, y, epochs=2, batch_size=5, eta=1.0, validation_data=(X[:10], y[:10]),
+                   monitor_training=True)
+    assert calls == [30, 10, 30, 10]  # training, then validation, once each per epoch
+    assert len(hist.evaluation_cost) == len(hist.training_accuracy) == 2
+    assert hist.evaluation_accuracy[-1] == round(net.accuracy(X[:10], y[:10]) * 10)
