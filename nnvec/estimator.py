@@ -96,32 +96,27 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------ helpers
     def _hidden(self):
         h = self.hidden_layer_sizes
-        if isinstance(h, numbers.Integral) and not isinstance(h, bool):
+        if _is_int(h):
             h = (h,)
-        try:
-            return [int(v) if isinstance(v, numbers.Integral) and not isinstance(v, bool)
-                    else _bad_hidden(h) for v in h]
-        except TypeError:
-            _bad_hidden(h)
+        if isinstance(h, (str, bytes)) or not isinstance(h, (tuple, list, np.ndarray)) \
+                or not all(_is_int(v) for v in h):
+            raise TypeError(
+                f"hidden_layer_sizes must be a tuple of positive ints such as (30,) or "
+                f"(100, 30); got {self.hidden_layer_sizes!r}")
+        return [int(v) for v in h]
 
     def _new_network(self, n_features, n_classes, seed):
         return Network([n_features, *self._hidden(), n_classes], cost=self.cost,
                        init=self.init, seed=seed, dtype=self.dtype, threads=self.threads,
                        engine=self.engine)
 
-    def _check_y(self, y):
-        check_classification_targets(y)
-        return y
-
     def _encode(self, y):
-        idx = np.searchsorted(self.classes_, y)
-        idx = np.clip(idx, 0, len(self.classes_) - 1)
-        unknown = self.classes_[idx] != y
+        unknown = ~np.isin(y, self.classes_)
         if np.any(unknown):
             raise ValueError(
                 f"y holds labels not in classes_: {np.unique(y[unknown])[:5].tolist()}; "
                 f"the classes are {self.classes_.tolist()}")
-        return idx
+        return np.searchsorted(self.classes_, y)
 
     def _train(self, network, X, idx, epochs, seed):
         validation, restore = None, False
@@ -165,7 +160,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
             If training diverges; the message names the epoch.
         """
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
-        y = self._check_y(y)
+        check_classification_targets(y)
         self.classes_, idx = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
             raise ValueError(
@@ -199,7 +194,7 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         """
         first = not hasattr(self, "network_")
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=first)
-        y = self._check_y(y)
+        check_classification_targets(y)
         if first:
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit "
@@ -256,7 +251,5 @@ class NetworkClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(a, axis=1)]
 
 
-def _bad_hidden(h):
-    raise TypeError(
-        f"hidden_layer_sizes must be a tuple of positive ints such as (30,) or (100, 30); "
-        f"got {h!r}")
+def _is_int(v):
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool)
