@@ -7,27 +7,33 @@ Public names::
     ColumnNetwork      the book's column-gather matrix port (the "2x" variant)
     load_mnist         MNIST with the book's 50k/10k/10k split
     load               read a saved model file
+    make_network       any engine by name ("numba", "numpy", "reference", "columns")
+    CheckpointError, TrainingInterrupted   (checkpoints, resume and Ctrl-C: see fit)
     gradient_check     finite-difference check of backprop
     QuadraticCost, CrossEntropyCost
     NetworkClassifier  a scikit-learn estimator (needs the ``sklearn`` extra)
     sweep              hyper-parameter sweeps, local or on Dask (``nnvec.sweep``)
 """
 
-__version__ = "0.1.0"
-
-from ._base import History, NonFiniteWeightsError
+from ._version import __version__
+from .checkpoint import CheckpointError
 from .columns import ColumnNetwork
 from .costs import CrossEntropyCost, QuadraticCost
 from .engine import Network
+from .engines import make_network
 from .gradcheck import gradient_check
+from .history import History
 from .mnist import MNISTFormatError, load_data_wrapper, load_mnist
 from .modelfile import ModelFileError, load
+from .network import NonFiniteWeightsError
 from .reference import ReferenceNetwork
+from .training import TrainingInterrupted
 
 __all__ = [
     "Network", "ReferenceNetwork", "ColumnNetwork", "History", "NonFiniteWeightsError",
     "QuadraticCost", "CrossEntropyCost", "gradient_check", "load_mnist",
     "load_data_wrapper", "MNISTFormatError", "load", "ModelFileError", "NetworkClassifier",
+    "CheckpointError", "TrainingInterrupted", "make_network", "__version__",
 ]
 
 

@@ -44,7 +44,3 @@ def sigmoid_prime_from_a(a):
     """
     return a * (1 - a)
 
-
-#: name -> function tables, in scikit-learn's style.
-ACTIVATIONS = {"sigmoid": sigmoid}
-DERIVATIVES = {"sigmoid": sigmoid_prime}

@@ -6,9 +6,9 @@ import time
 
 import numpy as np
 
-from ._base import NonFiniteWeightsError
 from .mnist import MNISTFormatError
 from .modelfile import ModelFileError
+from .network import NonFiniteWeightsError
 
 
 def _add_train_args(p):

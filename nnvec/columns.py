@@ -14,8 +14,9 @@ other engine. ``nnvec.Network`` is the fast engine.
 
 import numpy as np
 
-from ._base import BaseNetwork
+from ._registry import register
 from .activations import sigmoid, sigmoid_prime
+from .network import BaseNetwork
 
 
 class ColumnNetwork(BaseNetwork):
@@ -72,3 +73,6 @@ class ColumnNetwork(BaseNetwork):
             idx = perm[k:k + m]
             nabla_b, nabla_w = self._gradient_columns(XT[:, idx], YT[:, idx])
             self._apply_update(nabla_b, nabla_w, eta, lmbda, n, len(idx))
+
+
+register("columns", ColumnNetwork)

@@ -18,6 +18,7 @@ In rows layout the book's equations read, for layer l with ``A^0 = X``::
 """
 
 import copy
+import functools
 import time
 from typing import Any
 
@@ -26,9 +27,10 @@ import numpy as np
 
 from . import _kernels, _numpy_kernels
 from . import _validation as V
-from ._base import BaseNetwork
+from ._registry import register
 from ._threads import available_cores, numba_pool_size, shared_governor
 from .costs import CrossEntropyCost, QuadraticCost
+from .network import BaseNetwork
 
 ENGINES = {"numba": _kernels, "numpy": _numpy_kernels}
 #: "fused": the whole epoch in one numba call (hand-written loops, no BLAS);
@@ -151,6 +153,9 @@ class Network(BaseNetwork):
         self.__dict__.update(state)
         self._k = ENGINES[self.engine]
         self._buf = self._fused = self._governor = None
+
+    def _checkpoint_settings(self):
+        return dict(super()._checkpoint_settings(), strategy=self.strategy, threads=self.threads)
 
     def _max_threads(self):
         # numba's own count honours NUMBA_NUM_THREADS and numba.set_num_threads.
@@ -282,3 +287,7 @@ class Network(BaseNetwork):
                 k.inplace_sgd_update(w, nw, decay, step)
             for b, nb in zip(self.biases, buf.nabla_b):
                 k.inplace_sgd_update(b, nb, 1.0, step)
+
+
+register("numba", functools.partial(Network, engine="numba"))
+register("numpy", functools.partial(Network, engine="numpy"))

@@ -13,8 +13,9 @@ loader provides it, so the per-example cost is the book's cost.
 
 import numpy as np
 
-from ._base import BaseNetwork
+from ._registry import register
 from .activations import sigmoid, sigmoid_prime
+from .network import BaseNetwork
 
 
 class ReferenceNetwork(BaseNetwork):
@@ -85,3 +86,6 @@ class ReferenceNetwork(BaseNetwork):
             mini_batch = [columns[i] for i in perm[k:k + m]]
             nabla_b, nabla_w = self._sum_gradients(mini_batch)
             self._apply_update(nabla_b, nabla_w, eta, lmbda, n, len(mini_batch))
+
+
+register("reference", ReferenceNetwork)

@@ -42,9 +42,9 @@ from pathlib import Path
 import numpy as np
 
 from . import _validation as V
-from ._base import NonFiniteWeightsError
 from ._threads import available_cores, numba_pool_size
 from .engine import Network
+from .network import NonFiniteWeightsError
 
 #: environment variables that size a process's thread pools
 THREAD_VARS = ("NUMBA_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",

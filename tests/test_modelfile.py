@@ -6,7 +6,7 @@ import pytest
 from problems import random_problem
 
 import nnvec
-from nnvec import modelfile
+from nnvec import _npz
 
 
 @pytest.fixture
@@ -131,7 +131,7 @@ def test_crash_during_save_leaves_previous_file_intact(tmp_path, trained, monkey
     def crash(*args, **kwargs):
         raise KeyboardInterrupt("simulated crash mid-write")
 
-    monkeypatch.setattr(modelfile.os, "fsync", crash)
+    monkeypatch.setattr(_npz.os, "fsync", crash)
     with pytest.raises(KeyboardInterrupt):
         other.save(p)
     assert p.read_bytes() == before

@@ -5,8 +5,8 @@ import pytest
 from problems import random_problem
 
 import nnvec
-from nnvec._base import EarlyStopping
 from nnvec.baselines import average_darkness
+from nnvec.callbacks import EarlyStopping
 from nnvec.cli import main
 
 
