@@ -3,7 +3,9 @@
 The epoch loop (``nnvec.training``) trains one epoch, then calls every
 callback's ``on_epoch_end(net, epoch, hist)`` in order; ``on_train_begin(run)``
 and ``on_train_end(net, hist)`` are called once, if a callback has them (the
-end even when training stops with an error or Ctrl-C). ``run`` is the loop's
+end even when training stops with an error or Ctrl-C), and
+``on_interrupt(net, hist)`` after Ctrl-C has put the network back to its last
+completed epoch. ``run`` is the loop's
 state (``nnvec.training.Run``): a callback steers training by setting
 ``run.eta`` or ``run.stop``. A callback whose state must survive a crash has
 ``state() -> (json_dict, arrays)`` and ``restore(json_dict, arrays)``, which

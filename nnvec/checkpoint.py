@@ -190,3 +190,6 @@ class CheckpointWriter:
 
     def on_epoch_end(self, net, epoch, hist):
         write(self.path, self.run, self.callbacks)
+
+    def on_interrupt(self, net, hist):
+        write(self.path, self.run, self.callbacks)

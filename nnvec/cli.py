@@ -6,9 +6,11 @@ import time
 
 import numpy as np
 
+from .checkpoint import CheckpointError
 from .mnist import MNISTFormatError
 from .modelfile import ModelFileError
 from .network import NonFiniteWeightsError
+from .training import TrainingInterrupted
 
 
 def _add_train_args(p):
@@ -32,6 +34,52 @@ def _add_train_args(p):
     p.add_argument("--data-dir", default=None, help="directory with the MNIST IDX .gz files")
     p.add_argument("--save", default=None, metavar="MODEL", help="save the trained model (.npz)")
     p.add_argument("--plot", default=None, metavar="FILE.png", help="plot test accuracy per epoch")
+    p.add_argument("--checkpoint", default=None, metavar="FILE",
+                   help="write the run's whole state to FILE after every epoch (atomically)")
+    p.add_argument("--resume", default=None, metavar="FILE",
+                   help="continue the run saved in FILE, with its settings (an option that "
+                        "differs from them is an error); keeps checkpointing to FILE unless "
+                        "--checkpoint says otherwise")
+
+
+#: train options that define a run, and the checkpoint settings they are saved as
+_RUN_SETTINGS = {"sizes": "sizes", "epochs": "epochs", "batch_size": "batch_size", "eta": "eta",
+                 "seed": "network_seed", "engine": "engine", "dtype": "dtype", "cost": "cost",
+                 "init": "init", "lmbda": "lmbda", "early_stopping": "early_stopping_n",
+                 "threads": "threads"}
+_UNSET = object()
+
+
+def _explicit_train_options(argv):
+    """The dests of the train options the user typed (not left at their defaults)."""
+    p = argparse.ArgumentParser(add_help=False)
+    _add_train_args(p)
+    probe = argparse.Namespace(**{dest: _UNSET for dest in _RUN_SETTINGS})
+    p.parse_known_args(argv[argv.index("train") + 1:], namespace=probe)
+    return {dest for dest, v in vars(probe).items() if v is not _UNSET and dest in _RUN_SETTINGS}
+
+
+def _apply_resume(args):
+    """Take the run's settings from the ``--resume`` checkpoint; refuse typed differences."""
+    from .checkpoint import CheckpointError, read
+
+    meta, _ = read(args.resume)
+    saved = meta["settings"]
+    diffs = []
+    for dest in sorted(_explicit_train_options(args.argv)):
+        key = _RUN_SETTINGS[dest]
+        if key in saved and getattr(args, dest) != saved[key]:
+            flag = "--" + dest.replace("_", "-")
+            diffs.append(f"{flag} {getattr(args, dest)} (the checkpoint has {saved[key]})")
+    if diffs:
+        raise CheckpointError(
+            f"--resume {args.resume}: a resumed run keeps its settings, but "
+            + "; ".join(diffs) + ". Drop these options, or start a new run without --resume.")
+    for dest, key in _RUN_SETTINGS.items():
+        if key in saved:
+            setattr(args, dest, saved[key])
+    if args.checkpoint is None:
+        args.checkpoint = args.resume
 
 
 def _build_parser():
@@ -59,6 +107,8 @@ def _check_train(args):
     from . import _validation as V
     from .engines import make_network
 
+    if args.resume:
+        _apply_resume(args)
     V.check_positive_int(args.epochs, "--epochs")
     V.check_positive_int(args.batch_size, "--batch-size")
     V.check_positive_float(args.eta, "--eta")
@@ -74,6 +124,8 @@ def _check_train(args):
                          "(28x28 pixels) first and 10 outputs (digits) last")
     if args.save:
         V.check_output_file(args.save, "--save")
+    if args.checkpoint:
+        V.check_output_file(args.checkpoint, "--checkpoint")
     if args.plot:
         from .plotting import require_matplotlib
 
@@ -94,16 +146,25 @@ def _train(args, out):
     print(f"nnvec: {net!r}, engine={args.engine}, epochs={args.epochs}, "
           f"mini_batch_size={args.batch_size}, eta={args.eta:g}, lmbda={args.lmbda:g}, "
           f"seed={args.seed}; data loaded in {t_load:.2f} s", file=out)
+    run = {"checkpoint": args.checkpoint, "resume": args.resume or False}
+    if args.resume:
+        print(f"Resuming the run saved in {args.resume}", file=out)
+    try:
+        if args.early_stopping:
+            # Early stopping watches validation data; test data stays untouched until the end.
+            hist = net.SGD(training, args.epochs, args.batch_size, args.eta, lmbda=args.lmbda,
+                           evaluation_data=validation, monitor_evaluation_accuracy=True,
+                           early_stopping_n=args.early_stopping, **run)
+        else:
+            hist = net.SGD(training, args.epochs, args.batch_size, args.eta, lmbda=args.lmbda,
+                           test_data=test, **run)
+    except TrainingInterrupted as exc:
+        _interrupted(args, net, exc, out)
+        return 130
     if args.early_stopping:
-        # Early stopping watches validation data; test data stays untouched until the end.
-        hist = net.SGD(training, args.epochs, args.batch_size, args.eta, lmbda=args.lmbda,
-                       evaluation_data=validation, monitor_evaluation_accuracy=True,
-                       early_stopping_n=args.early_stopping)
         test_counts = None
         final_test = net.evaluate(test)
     else:
-        hist = net.SGD(training, args.epochs, args.batch_size, args.eta, lmbda=args.lmbda,
-                       test_data=test)
         test_counts = hist.evaluation_accuracy
         final_test = test_counts[-1]
     total = time.perf_counter() - t_start
@@ -135,6 +196,21 @@ def _train(args, out):
             args.plot, title=f"nnvec {args.sizes} eta={args.eta:g} ({label} accuracy)")
         print(f"Wrote {args.plot}", file=out)
     return 0
+
+
+def _interrupted(args, net, exc, out):
+    """Ctrl-C: say where training stopped and keep what it had finished."""
+    done = exc.epochs_completed
+    print(f"Interrupted: {done} of {args.epochs} epochs completed; the network holds the "
+          f"parameters after epoch {done - 1}" if done else
+          "Interrupted before the first epoch completed; the network is as initialised",
+          file=out)
+    if args.checkpoint:
+        print(f"Checkpoint {args.checkpoint} holds the same state; continue with: "
+              f"nnvec train --resume {args.checkpoint}", file=out)
+    if args.save:
+        path = net.save(args.save)
+        print(f"Saved model to {path}", file=out)
 
 
 def _evaluate(args, out):
@@ -174,7 +250,7 @@ def main(argv=None):
     #    else is a bug in nnvec and keeps its traceback.
     try:
         return args.func(args, out)
-    except (FileNotFoundError, MNISTFormatError, ModelFileError) as exc:
+    except (FileNotFoundError, MNISTFormatError, ModelFileError, CheckpointError) as exc:
         print(f"nnvec {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except NonFiniteWeightsError as exc:

@@ -10,7 +10,9 @@ Ctrl-C: an epoch is a transaction. If SIGINT arrives while an epoch trains,
 its parameters and the shuffling generator are put back to where the epoch
 started; if it arrives while the epoch's results are recorded (monitoring,
 callbacks, the checkpoint), that bookkeeping finishes first (it is bounded:
-one forward pass per data set and one file write). Either way ``fit``/``SGD``
+one forward pass per data set and one file write). Callbacks with an
+``on_interrupt(net, hist)`` hook then run (the checkpoint writer saves the
+restored state, so the file matches the network). Either way ``fit``/``SGD``
 raise ``TrainingInterrupted`` (a ``KeyboardInterrupt``) with the network
 holding the parameters of the last completed epoch and ``net.history``
 matching them.
@@ -231,6 +233,9 @@ def _loop(run, callbacks):
                 net._set_params(snapshot[0])
                 rng.bit_generator.state = snapshot[1]
             net.history = hist
+            for cb in callbacks:
+                if hasattr(cb, "on_interrupt"):
+                    cb.on_interrupt(net, hist)
         raise TrainingInterrupted(run.epoch, hist) from None
     finally:
         net._finish_training()
