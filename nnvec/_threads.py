@@ -26,35 +26,18 @@ The governor only decides thread counts; the engine runs the segments.
 import math
 import os
 
-#: seconds a normal segment aims to last at the current count's speed
-SEGMENT_S = 0.02
-#: ... but a segment on more than one thread has at most this many
-#: mini-batches: when another process takes a core, every barrier can cost a
-#: scheduler slice (measured: 1-10 ms per mini-batch), so this bounds how long
-#: a sudden load goes unnoticed. A call costs ~2 us, so short segments are free.
-MULTI_MAX_BATCHES = 64
-#: seconds a probe segment aims to last at the probed count's last speed ...
-PROBE_S = 0.001
-#: ... but never more mini-batches than this: when threads stall at barriers,
-#: the cost is per mini-batch (a scheduler slice each), not per sample
-PROBE_MAX_BATCHES = 16
-#: seconds of training between probes of a count: doubles while it loses
-PROBE_GAP_MIN_S = 0.01
-PROBE_GAP_MAX_S = 2.0
-#: a losing probe's extra seconds are kept below this fraction of training
-#: time: a probe that cost 15 ms more than the current count (one collapsed
-#: barrier on a busy machine) waits at least 0.5 s before the next
-PROBE_BUDGET = 0.03
-#: a count must be this much faster (fraction) to take over
-SWITCH_MARGIN = 0.05
-#: winning probes in a row needed to move to *more* threads. Moving to fewer
-#: is safe (at worst the speed of one core); moving to more is the risky way
-#: (a lucky probe on a busy machine can hide a 50x stall), so it needs more
-#: evidence.
-WINS_TO_GROW = 2
-#: mini-batches in the very first segment, before anything is measured
-FIRST_BATCHES = 4
-
+from .config import (
+    FIRST_BATCHES,
+    MULTI_MAX_BATCHES,
+    PROBE_BUDGET,
+    PROBE_GAP_MAX_S,
+    PROBE_GAP_MIN_S,
+    PROBE_MAX_BATCHES,
+    PROBE_S,
+    SEGMENT_S,
+    SWITCH_MARGIN,
+    WINS_TO_GROW,
+)
 
 _SHARED: dict = {}
 

@@ -13,6 +13,8 @@ import time
 
 import numpy as np
 
+from .config import SETTLE_S
+
 #: variant name -> (engine, dtype, strategy); "reference" is the baseline.
 VARIANTS = {
     "reference": ("reference", "float64", None),
@@ -84,12 +86,6 @@ def warm_up(net, X, y, m):
     return time.perf_counter() - t
 
 
-#: seconds to pause before each timed epoch. OpenBLAS's idle threads keep
-#: spinning for a while after a BLAS-heavy variant (numpy, batched); an epoch
-#: of the fused kernel that starts meanwhile shares its cores with them and
-#: runs up to 2x slower. The pause lets them park, so each variant is timed
-#: in its own steady state, whatever ran before it.
-SETTLE_S = 0.3
 
 
 def time_epoch(net, X, y, m, eta=3.0):

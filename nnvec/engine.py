@@ -29,6 +29,7 @@ from . import _kernels, _numpy_kernels
 from . import _validation as V
 from ._registry import register
 from ._threads import available_cores, numba_pool_size, shared_governor
+from .config import PARALLEL_MIN_BATCH
 from .costs import CrossEntropyCost, QuadraticCost
 from .network import BaseNetwork
 
@@ -39,9 +40,6 @@ ENGINES = {"numba": _kernels, "numpy": _numpy_kernels}
 #: fused kernel applies (built-in costs): measured with ``nnvec bench
 #: --strategies`` it is faster at every m from 1 to 1000 here.
 STRATEGIES = ("auto", "fused", "batched")
-#: below this many examples per mini-batch the fused kernel runs on one
-#: thread: a parallel region costs more than the work it would split.
-PARALLEL_MIN_BATCH = 4
 
 
 class _Buffers:

@@ -44,6 +44,8 @@ def test_output_paths_are_checked_before_anything_trains(tmp_path, capsys, monke
     missing = tmp_path / "no-such-dir"
     for argv, flag in ((["train", "--save", str(missing / "m.npz")], "--save"),
                        (["train", "--plot", str(tmp_path)], "--plot"),
+                       (["train", "--checkpoint", str(missing / "c.ckpt")], "--checkpoint"),
+                       (["train", "--resume", str(missing / "c.ckpt")], "checkpoint not found"),
                        (["bench", "--json", str(missing / "b.json")], "--json"),
                        (["bench", "--plot", str(missing / "b.png")], "--plot")):
         assert main(argv) == 2

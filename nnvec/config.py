@@ -1,0 +1,64 @@
+"""nnvec's tunables, in one place.
+
+Every number here was chosen by measurement (``nnvec bench`` and its
+``--busy`` and ``--strategies`` modes); the comments say what each trades.
+Nothing here changes results: only how fast they come (the fused kernel gives
+the same bits for any thread count and segmentation).
+
+The fused kernel's own constants (``CHUNK``, ``SPLIT_MIN_WEIGHTS``,
+``SPLIT_ALIGN``, ``FORWARD_BLOCK`` and the numba flags ``FASTMATH``) are
+re-exported here but defined in ``nnvec/_kernels.py``: numba compiles a
+global's value into the kernel and keys its on-disk cache on the kernel
+module's source file only, so a constant edited in another file would leave a
+stale compiled kernel in the cache. Edit them there.
+"""
+
+from ._kernels import CHUNK, FASTMATH, FORWARD_BLOCK, SPLIT_ALIGN, SPLIT_MIN_WEIGHTS
+
+__all__ = ["CHUNK", "FASTMATH", "FORWARD_BLOCK", "SPLIT_ALIGN", "SPLIT_MIN_WEIGHTS",
+           "PARALLEL_MIN_BATCH", "SETTLE_S", "SEGMENT_S", "MULTI_MAX_BATCHES", "PROBE_S",
+           "PROBE_MAX_BATCHES", "PROBE_GAP_MIN_S", "PROBE_GAP_MAX_S", "PROBE_BUDGET",
+           "SWITCH_MARGIN", "WINS_TO_GROW", "FIRST_BATCHES"]
+
+# ------------------------------------------------------------------ engine
+#: below this many examples per mini-batch the fused kernel runs on one
+#: thread: a parallel region costs more than the work it would split.
+PARALLEL_MIN_BATCH = 4
+
+# --------------------------------------------- thread governor (_threads)
+#: seconds a normal segment aims to last at the current count's speed
+SEGMENT_S = 0.02
+#: ... but a segment on more than one thread has at most this many
+#: mini-batches: when another process takes a core, every barrier can cost a
+#: scheduler slice (measured: 1-10 ms per mini-batch), so this bounds how long
+#: a sudden load goes unnoticed. A call costs ~2 us, so short segments are free.
+MULTI_MAX_BATCHES = 64
+#: seconds a probe segment aims to last at the probed count's last speed ...
+PROBE_S = 0.001
+#: ... but never more mini-batches than this: when threads stall at barriers,
+#: the cost is per mini-batch (a scheduler slice each), not per sample
+PROBE_MAX_BATCHES = 16
+#: seconds of training between probes of a count: doubles while it loses
+PROBE_GAP_MIN_S = 0.01
+PROBE_GAP_MAX_S = 2.0
+#: a losing probe's extra seconds are kept below this fraction of training
+#: time: a probe that cost 15 ms more than the current count (one collapsed
+#: barrier on a busy machine) waits at least 0.5 s before the next
+PROBE_BUDGET = 0.03
+#: a count must be this much faster (fraction) to take over
+SWITCH_MARGIN = 0.05
+#: winning probes in a row needed to move to *more* threads. Moving to fewer
+#: is safe (at worst the speed of one core); moving to more is the risky way
+#: (a lucky probe on a busy machine can hide a 50x stall), so it needs more
+#: evidence.
+WINS_TO_GROW = 2
+#: mini-batches in the very first segment, before anything is measured
+FIRST_BATCHES = 4
+
+# ------------------------------------------------------------------- bench
+#: seconds to pause before each timed epoch. OpenBLAS's idle threads keep
+#: spinning for a while after a BLAS-heavy variant (numpy, batched); an epoch
+#: of the fused kernel that starts meanwhile shares its cores with them and
+#: runs up to 2x slower. The pause lets them park, so each variant is timed
+#: in its own steady state, whatever ran before it.
+SETTLE_S = 0.3
