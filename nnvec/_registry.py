@@ -5,7 +5,10 @@ Each engine module registers itself when it is imported; ``nnvec/__init__``
 imports them all, and it runs before any ``nnvec.*`` module can be used.
 """
 
-_FACTORIES: dict = {}
+from collections.abc import Callable, Sequence
+from typing import Any
+
+_FACTORIES: dict[str, Callable[..., Any]] = {}
 
 
 def register(name, factory):
@@ -18,7 +21,7 @@ def engine_names():
     return tuple(_FACTORIES)
 
 
-def make_network(sizes, *, engine="numba", **kwargs):
+def make_network(sizes: Sequence[int], *, engine: str = "numba", **kwargs: Any) -> Any:
     """Construct a network of the named engine.
 
     ``engine`` is "numba" or "numpy" (``nnvec.Network``), "reference" (the

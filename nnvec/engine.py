@@ -20,10 +20,12 @@ In rows layout the book's equations read, for layer l with ``A^0 = X``::
 import copy
 import functools
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numba
 import numpy as np
+from numpy.typing import DTypeLike
 
 from . import _kernels, _numpy_kernels
 from . import _validation as V
@@ -114,8 +116,9 @@ class Network(BaseNetwork):
         For invalid ``sizes``, ``dtype``, ``cost``, ``init``, ``seed`` or ``engine``.
     """
 
-    def __init__(self, sizes, *, cost="quadratic", init="large", seed=None,
-                 dtype=np.float64, engine="numba", strategy="auto", threads=None):
+    def __init__(self, sizes: Sequence[int], *, cost: Any = "quadratic", init: str = "large",
+                 seed: int | None = None, dtype: DTypeLike = np.float64, engine: str = "numba",
+                 strategy: str = "auto", threads: int | None = None) -> None:
         if engine not in ENGINES:
             raise ValueError(f"engine must be 'numba' or 'numpy'; got {engine!r} "
                              "(the per-example engine is nnvec.reference.ReferenceNetwork)")

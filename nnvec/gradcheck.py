@@ -1,6 +1,9 @@
 """Finite-difference gradient check (section 2.8's alternative to backprop)."""
 
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from . import _validation as V
 from .activations import sigmoid
@@ -31,7 +34,8 @@ def _rel_error(num, ana):
     return float(np.linalg.norm(num - ana) / denom)
 
 
-def gradient_check(net, X, Y, eps=1e-6, lmbda=0.0, n=None):
+def gradient_check(net: Any, X: ArrayLike, Y: ArrayLike, eps: float = 1e-6, lmbda: float = 0.0,
+                   n: int | None = None) -> float:
     """Compare backprop's gradient with central finite differences.
 
     Every weight and bias is perturbed by ``+-eps`` in turn and the change

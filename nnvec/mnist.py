@@ -12,6 +12,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 IMAGE_MAGIC = 2051
 LABEL_MAGIC = 2049
@@ -186,7 +187,9 @@ def _load_pair(images_path, labels_path):
     return images, labels
 
 
-def load_mnist(data_dir=None, dtype=np.float64):
+def load_mnist(data_dir: str | os.PathLike | None = None, dtype: DTypeLike = np.float64
+               ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray],
+                          tuple[np.ndarray, np.ndarray]]:
     """Load MNIST with the book's split.
 
     Parameters

@@ -12,7 +12,9 @@ Written and read by ``nnvec._npz``: atomic (temp file, fsync, rename), and
 every array header is checked against the metadata before data is read.
 """
 
+import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +41,7 @@ def _npz_path(path):
     return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
 
 
-def save(net, path):
+def save(net: Any, path: str | os.PathLike) -> Path:
     """Write ``net`` to ``path`` (".npz" is appended if missing), atomically.
 
     Returns
@@ -130,7 +132,7 @@ def _check_meta(meta, path):
     check_network_meta(meta, path, ModelFileError)
 
 
-def load(path, engine="numba"):
+def load(path: str | os.PathLike, engine: str = "numba") -> Any:
     """Load a model saved with ``Network.save``.
 
     Parameters

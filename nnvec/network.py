@@ -12,9 +12,14 @@ same order: the only difference between them is the one the book describes,
 one example at a time versus the whole mini-batch matrix.
 """
 
+import os
 import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from . import _validation as V
 from . import modelfile
@@ -31,7 +36,8 @@ class NonFiniteWeightsError(FloatingPointError):
     """Training produced NaN or inf weights (the run diverged)."""
 
 
-def init_params(sizes, rng, init="large", dtype=np.float64):
+def init_params(sizes: Sequence[int], rng: np.random.Generator, init: str = "large",
+                dtype: DTypeLike = np.float64) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Draw ``(biases, weights)`` for ``sizes`` from ``rng``.
 
     ``init="large"`` is chapter 1's N(0, 1) for weights and biases;
@@ -65,8 +71,8 @@ class BaseNetwork:
     #: engine name, for output and model files
     engine = "base"
 
-    def __init__(self, sizes, *, cost="quadratic", init="large", seed=None,
-                 dtype=np.float64):
+    def __init__(self, sizes: Sequence[int], *, cost: Any = "quadratic", init: str = "large",
+                 seed: int | None = None, dtype: DTypeLike = np.float64) -> None:
         self.sizes = V.check_sizes(sizes)
         self.num_layers = len(self.sizes)
         self.dtype = V.check_dtype(dtype)
@@ -77,8 +83,8 @@ class BaseNetwork:
         self.seed = seed
         self._rng = np.random.default_rng(seed)
         self.biases, self.weights = init_params(self.sizes, self._rng, self.init, self.dtype)
-        self.history = None
-        self.hyperparameters = {}
+        self.history: History | None = None
+        self.hyperparameters: dict[str, Any] = {}
 
     def __repr__(self):
         return (f"{type(self).__name__}(sizes={list(self.sizes)}, cost={_cost_label(self.cost)!r}, "
@@ -92,7 +98,7 @@ class BaseNetwork:
             a = sigmoid(a @ w.T + b)
         return a
 
-    def feedforward(self, a):
+    def feedforward(self, a: ArrayLike) -> np.ndarray:
         """Output of the network for one input or a batch.
 
         Parameters
@@ -118,21 +124,21 @@ class BaseNetwork:
             return self._forward_rows(V.check_X(arr[None, :], n_in, self.dtype, "a"))[0]
         return self._forward_rows(V.check_X(arr, n_in, self.dtype, "a"))
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Output activations, shape (n_samples, n_out); rows are samples."""
         return self._forward_rows(V.check_X(X, self.sizes[0], self.dtype))
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted labels (argmax of the output layer), shape (n_samples,), int64."""
         return np.argmax(self.predict_proba(X), axis=1).astype(np.int64)
 
-    def accuracy(self, X, y):
+    def accuracy(self, X: ArrayLike, y: ArrayLike) -> float:
         """Fraction of samples whose predicted label equals ``y``."""
         Xv = V.check_X(X, self.sizes[0], self.dtype)
         _, labels = V.check_targets(y, len(Xv), self.sizes[-1], self.dtype)
         return float(np.mean(np.argmax(self._forward_rows(Xv), axis=1) == labels))
 
-    def evaluate(self, test_data):
+    def evaluate(self, test_data: Any) -> int:
         """Number of test inputs classified correctly, as in the book.
 
         ``test_data`` is the book's list of ``(x, label)`` or ``(X, y)`` arrays.
@@ -154,7 +160,7 @@ class BaseNetwork:
         if want_accuracy:
             accuracies.append(self._count_correct(X, labels, outputs=a))
 
-    def total_cost(self, data, lmbda=0.0):
+    def total_cost(self, data: Any, lmbda: float = 0.0) -> float:
         """Mean cost over ``data`` plus the L2 term ``lmbda/(2n) * sum ||w||^2``."""
         X, Y, _ = self._as_arrays(data, "data")
         lmbda = V.check_nonneg_float(lmbda, "lmbda")
@@ -169,7 +175,7 @@ class BaseNetwork:
         return c
 
     # -------------------------------------------------------------- gradient
-    def backprop(self, x, y):
+    def backprop(self, x: ArrayLike, y: ArrayLike) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Gradient of one example's cost, the book's ``backprop(x, y)``.
 
         Parameters
@@ -192,7 +198,8 @@ class BaseNetwork:
         Y = V.check_X(y.reshape(1, n_out), n_out, self.dtype, "y")
         return self._backprop_batch(X, Y)
 
-    def backprop_batch(self, X, Y):
+    def backprop_batch(self, X: ArrayLike,
+                       Y: ArrayLike) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Gradient of the cost summed over a mini-batch.
 
         Parameters
@@ -209,7 +216,8 @@ class BaseNetwork:
         Yv, _ = V.check_targets(Y, len(Xv), self.sizes[-1], self.dtype, name="Y")
         return self._backprop_batch(Xv, Yv)
 
-    def update_mini_batch(self, X, Y, eta, lmbda=0.0, n=None):
+    def update_mini_batch(self, X: ArrayLike, Y: ArrayLike, eta: float, lmbda: float = 0.0,
+                          n: int | None = None) -> None:
         """One gradient-descent step on the mini-batch ``(X, Y)``.
 
         ``w <- (1 - eta*lmbda/n) w - (eta/m) nabla_w``; ``b <- b - (eta/m) nabla_b``.
@@ -243,10 +251,12 @@ class BaseNetwork:
     def _as_arrays(self, data, name):
         return as_arrays(data, name, self.sizes[0], self.sizes[-1], self.dtype)
 
-    def fit(self, X, y, *, epochs, batch_size, eta, lmbda=0.0, validation_data=None,
-            seed=None, early_stopping_n=0, restore_best=False, halve_eta=False,
-            monitor_training=False, verbose=False, progress=False, callbacks=(),
-            checkpoint=None, resume=False) -> History:
+    def fit(self, X: ArrayLike, y: ArrayLike, *, epochs: int, batch_size: int, eta: float,
+            lmbda: float = 0.0, validation_data: Any = None, seed: int | None = None,
+            early_stopping_n: int = 0, restore_best: bool = False, halve_eta: bool = False,
+            monitor_training: bool = False, verbose: bool = False, progress: bool = False,
+            callbacks: Sequence[Any] = (), checkpoint: str | os.PathLike | None = None,
+            resume: bool | str | os.PathLike = False) -> History:
         """Train on samples as rows; the array API.
 
         Parameters
@@ -324,11 +334,13 @@ class BaseNetwork:
                      out=sys.stdout if verbose else None, callbacks=callbacks,
                      progress=progress, checkpoint=checkpoint, resume=resume)
 
-    def SGD(self, training_data, epochs, mini_batch_size, eta, lmbda=0.0,
-            evaluation_data=None, monitor_evaluation_cost=False,
-            monitor_evaluation_accuracy=False, monitor_training_cost=False,
-            monitor_training_accuracy=False, early_stopping_n=0, test_data=None, *,
-            checkpoint=None, resume=False) -> SGDResult:
+    def SGD(self, training_data: Any, epochs: int, mini_batch_size: int, eta: float,
+            lmbda: float = 0.0, evaluation_data: Any = None,
+            monitor_evaluation_cost: bool = False, monitor_evaluation_accuracy: bool = False,
+            monitor_training_cost: bool = False, monitor_training_accuracy: bool = False,
+            early_stopping_n: int = 0, test_data: Any = None, *,
+            checkpoint: str | os.PathLike | None = None,
+            resume: bool | str | os.PathLike = False) -> SGDResult:
         """Mini-batch stochastic gradient descent, with the book's signature.
 
         Accepts chapter 1's ``SGD(training_data, epochs, mini_batch_size, eta,
@@ -399,7 +411,7 @@ class BaseNetwork:
     def _finish_training(self):
         """Hook: release per-fit buffers."""
 
-    def save(self, path):
+    def save(self, path: str | os.PathLike) -> Path:
         """Save to ``path`` (``.npz``, no pickle, JSON metadata), atomically.
 
         See ``nnvec.modelfile`` for the format. Returns the path written.
