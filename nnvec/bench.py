@@ -314,6 +314,98 @@ def report_busy(records, out=sys.stdout):
               + f" {r['auto_vs_best']:>10.2f}", file=out)
 
 
+def run_peers(sizes, batch_sizes, dtypes, repeats, n_samples=None, data_dir=None, out=None):
+    """Time nnvec (default settings) beside every installed peer, interleaved.
+
+    Returns one record per (dtype, m): medians per contender, the accuracy
+    check, and ``lead`` = fastest peer's time / nnvec's time.
+    """
+    from . import peers
+    from .engine import Network
+    from .mnist import load_mnist
+    from .progress import Progress
+
+    names = peers.available()
+    if not names:
+        raise ImportError("nnvec bench --peers needs JAX or PyTorch: pip install 'nnvec[peers]'")
+    (X, y), _, (X_test, y_test) = load_mnist(data_dir)
+    if n_samples is not None:
+        X, y = X[:n_samples], y[:n_samples]
+    n = len(X)
+    Y = np.eye(sizes[-1])[y]
+    records = []
+    bar = Progress(len(dtypes) * len(batch_sizes), "peer workloads")
+    for dt in dtypes:
+        Xd, Yd = X.astype(dt), Y.astype(dt)
+        for m in batch_sizes:
+            if n % m:
+                raise ValueError(f"--samples {n} is not a multiple of m={m}")
+            contenders = {"nnvec": None}
+            for name in names:
+                if name == "torch":
+                    for t in peers.torch_thread_choices():
+                        contenders[f"torch-{t}t"] = peers.make_peer("torch", sizes, m, dt, t)
+                else:
+                    contenders[name] = peers.make_peer(name, sizes, m, dt)
+            checks: dict = {}
+            for key, peer in contenders.items():
+                if peer is None:
+                    continue
+                peer.load(Xd, Yd)
+                checks[key] = peers.check_accuracy(peer, sizes, m, dt, X, Y, X_test, y_test,
+                                                   eta=peers.check_eta(m))
+            net = Network(list(sizes), seed=0, dtype=dt)
+            warm_up(net, Xd, y, m)
+            times: dict = {k: [] for k in contenders}
+            for _ in range(repeats):
+                for key, peer in contenders.items():
+                    if peer is None:
+                        times[key].append(time_epoch(net, Xd, y, m))
+                    else:
+                        time.sleep(SETTLE_S)
+                        times[key].append(peers.time_peer(peer, n))
+            med = {k: float(np.median(v)) for k, v in times.items()}
+            fastest = min((k for k in med if k != "nnvec"), key=lambda k: med[k])
+            rec = {"sizes": list(sizes), "dtype": np.dtype(dt).name, "m": m, "n_samples": n,
+                   "seconds": times, "median_s": med, "fastest_peer": fastest,
+                   "lead": med[fastest] / med["nnvec"],
+                   "accuracy": {k: {"nnvec": c[0], "peer": c[1], "max_weight_diff": c[2]}
+                                for k, c in checks.items()}}
+            records.append(rec)
+            if out is not None:
+                print(f"  {np.dtype(dt).name} m={m}: nnvec {med['nnvec']:.3f} s, fastest peer "
+                      f"{fastest} {med[fastest]:.3f} s: nnvec {rec['lead']:.2f}x faster",
+                      file=out, flush=True)
+            bar.update(1, f"{np.dtype(dt).name} m={m}")
+    bar.close()
+    return records
+
+
+def report_peers(records, out):
+    """The ``--peers`` table: seconds per epoch, accuracy check, nnvec's lead."""
+    from .peers import ACCURACY_TOLERANCE
+
+    if not records:
+        return
+    keys = list(records[0]["median_s"])
+    r0 = records[0]
+    print(f"\nnnvec bench --peers: sizes={r0['sizes']}, seconds per epoch of {r0['n_samples']} "
+          f"images, median of {len(r0['seconds']['nnvec'])} interleaved repeats", file=out)
+    head = (f"{'dtype':<8} {'m':>5} " + " ".join(f"{k:>9}" for k in keys)
+            + f" {'lead':>6}  accuracy after 1 epoch (nnvec / peers)")
+    print(head, file=out)
+    print("-" * len(head), file=out)
+    for r in records:
+        acc = r["accuracy"]
+        first = next(iter(acc.values()))["nnvec"] if acc else float("nan")
+        ok = all(abs(a["peer"] - a["nnvec"]) <= ACCURACY_TOLERANCE for a in acc.values())
+        accs = " ".join(f"{a['peer']:.4f}" for a in acc.values())
+        print(f"{r['dtype']:<8} {r['m']:>5} " + " ".join(f"{r['median_s'][k]:>9.4f}" for k in keys)
+              + f" {r['lead']:>5.2f}x  {first:.4f} / {accs}{'' if ok else '  MISMATCH'}",
+              file=out)
+    print("lead = the fastest peer's time / nnvec's (above 1: nnvec is faster)", file=out)
+
+
 def add_parser(sub):
     """Register the ``bench`` subcommand."""
     p = sub.add_parser("bench", help="time one training epoch per engine; speedups and %% of peak")
@@ -328,6 +420,9 @@ def add_parser(sub):
                    help="instead: the default thread choice vs fixed counts with other "
                         "processes competing for the cores (quiet, one busy, both busy, "
                         "two nnvec trainings)")
+    p.add_argument("--peers", action="store_true",
+                   help="instead: nnvec beside JAX and PyTorch implementations of the same "
+                        "epoch (whichever is installed: the peers extra), accuracy-checked")
     p.add_argument("--strategies", action="store_true",
                    help="also time the numba fused and batched strategies separately")
     p.add_argument("--no-baselines", action="store_true",
@@ -357,9 +452,31 @@ def _rerun_with_threads(threads, argv):
     return subprocess.run([sys.executable, "-m", "nnvec", *argv], env=env).returncode
 
 
+def _main_peers(args, out):
+    t0 = time.perf_counter()
+    records = run_peers(args.sizes, args.batch_sizes, args.dtype, args.repeats, args.samples,
+                        args.data_dir, out)
+    report_peers(records, out)
+    print(f"(bench took {time.perf_counter() - t0:.0f} s)", file=out)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"machine": machine_info(), "command": "nnvec " + " ".join(args.argv),
+                       "date": time.strftime("%Y-%m-%d"), "peers": records}, f, indent=1)
+        print(f"Wrote {args.json}", file=out)
+    return 0
+
+
 def check_args(args):
     """Every check that needs no data or timing; raises ValueError/ImportError."""
     from . import _validation as V
+
+    if args.peers:
+        from .peers import available
+
+        if not available():
+            raise ImportError("--peers needs JAX or PyTorch installed: pip install 'nnvec[peers]'")
+        if args.busy:
+            raise ValueError("--peers and --busy are separate benchmarks; give one")
 
     if args.threads is not None:
         V.check_positive_int(args.threads, "--threads")
@@ -387,6 +504,8 @@ def main(args, out=sys.stdout):
         rc = _rerun_with_threads(args.threads, args.argv)
         if rc is not None:
             return rc
+    if args.peers:
+        return _main_peers(args, out)
     if args.busy:
         t0 = time.perf_counter()
         busy = run_busy(args.sizes, args.batch_sizes, args.repeats,

@@ -1,0 +1,52 @@
+"""The JAX and PyTorch peers of ``nnvec bench --peers`` compute nnvec's epoch.
+
+They need the optional ``peers`` extra (JAX, PyTorch); each test is skipped
+where its library is not installed (the default CI installs neither).
+"""
+
+import numpy as np
+import pytest
+from problems import onehot, random_problem
+
+from nnvec import peers
+
+SIZES = [12, 7, 4]
+
+
+@pytest.mark.parametrize("name", ["jax", "torch"])
+@pytest.mark.parametrize("m", [1, 5])
+def test_a_peer_epoch_gives_nnvecs_weights_in_float64(name, m):
+    pytest.importorskip(name)
+    X, y = random_problem(SIZES, 60, 0)
+    X_test, y_test = random_problem(SIZES, 30, 1)
+    peer = peers.make_peer(name, SIZES, m, np.float64, threads=1)
+    peer.load(X, onehot(y, SIZES[-1]))
+    acc, peer_acc, diff = peers.check_accuracy(peer, SIZES, m, np.float64, X,
+                                               onehot(y, SIZES[-1]), X_test, y_test, eta=2.0)
+    assert diff < 1e-12  # same arithmetic up to summation order
+    assert peer_acc == acc
+
+
+@pytest.mark.parametrize("name", ["jax", "torch"])
+def test_the_accuracy_check_catches_a_peer_that_computes_something_else(name):
+    pytest.importorskip(name)
+    X, y = random_problem(SIZES, 60, 0)
+    peer = peers.make_peer(name, SIZES, 5, np.float64, threads=1)
+    peer.load(X, onehot((y + 1) % SIZES[-1], SIZES[-1]))  # the wrong targets
+    _, _, diff = peers.check_accuracy(peer, SIZES, 5, np.float64, X, onehot(y, SIZES[-1]),
+                                      X, y, eta=2.0)
+    assert diff > 1e-3
+
+
+def test_unknown_peer_names_are_refused():
+    with pytest.raises(ValueError, match="unknown peer 'tf'"):
+        peers.make_peer("tf", SIZES, 10, np.float64)
+
+
+def test_bench_peers_without_jax_or_torch_is_one_line_and_exit_2(monkeypatch, capsys):
+    from nnvec.cli import main
+
+    monkeypatch.setattr(peers, "available", lambda: [])
+    assert main(["bench", "--peers"]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'nnvec[peers]'" in err and len(err.strip().splitlines()) == 1
