@@ -452,16 +452,16 @@ def _rerun_with_threads(threads, argv):
     return subprocess.run([sys.executable, "-m", "nnvec", *argv], env=env).returncode
 
 
-def _main_peers(args, out):
+def _run_mode(args, out, key, measure, report_fn):
+    """Run one of the ``--peers``/``--busy`` benchmarks, print its table, keep its JSON."""
     t0 = time.perf_counter()
-    records = run_peers(args.sizes, args.batch_sizes, args.dtype, args.repeats, args.samples,
-                        args.data_dir, out)
-    report_peers(records, out)
+    records = measure()
+    report_fn(records, out)
     print(f"(bench took {time.perf_counter() - t0:.0f} s)", file=out)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine": machine_info(), "command": "nnvec " + " ".join(args.argv),
-                       "date": time.strftime("%Y-%m-%d"), "peers": records}, f, indent=1)
+                       "date": time.strftime("%Y-%m-%d"), key: records}, f, indent=1)
         print(f"Wrote {args.json}", file=out)
     return 0
 
@@ -505,19 +505,13 @@ def main(args, out=sys.stdout):
         if rc is not None:
             return rc
     if args.peers:
-        return _main_peers(args, out)
+        return _run_mode(args, out, "peers", lambda: run_peers(
+            args.sizes, args.batch_sizes, args.dtype, args.repeats, args.samples,
+            args.data_dir, out), report_peers)
     if args.busy:
-        t0 = time.perf_counter()
-        busy = run_busy(args.sizes, args.batch_sizes, args.repeats,
-                        args.samples or 50_000, args.data_dir, out)
-        report_busy(busy, out)
-        print(f"(bench took {time.perf_counter() - t0:.0f} s)", file=out)
-        if args.json:
-            with open(args.json, "w") as f:
-                json.dump({"machine": machine_info(), "command": "nnvec " + " ".join(args.argv),
-                           "date": time.strftime("%Y-%m-%d"), "busy": busy}, f, indent=1)
-            print(f"Wrote {args.json}", file=out)
-        return 0
+        return _run_mode(args, out, "busy", lambda: run_busy(
+            args.sizes, args.batch_sizes, args.repeats, args.samples or 50_000, args.data_dir,
+            out), report_busy)
     variants = [] if args.no_baselines else ["reference", "columns"]
     if "float64" in args.dtype:
         variants += ["numpy", "numba"]
