@@ -20,6 +20,8 @@ last, so it saves what all the others decided.
 import sys
 from typing import Any
 
+from ._npz import param_arrays
+
 
 class Callback:
     """Base class (optional: any object with ``on_epoch_end`` works)."""
@@ -157,11 +159,7 @@ class EarlyStopping(Callback):
             print(line, file=self.out)
 
     def state(self):
-        arrays = {}
-        if self.best_params is not None:
-            biases, weights = self.best_params
-            arrays = {f"w{l}": w for l, w in enumerate(weights)}
-            arrays.update({f"b{l}": b for l, b in enumerate(biases)})
+        arrays = {} if self.best_params is None else param_arrays(*self.best_params)
         return {"best": self.best, "best_epoch": self.best_epoch,
                 "since_best": self.since_best, "halvings": self.halvings}, arrays
 
