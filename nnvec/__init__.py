@@ -6,6 +6,7 @@ Public names::
     ReferenceNetwork   the per-example engine: the book's algorithm, the oracle
     ColumnNetwork      the book's column-gather matrix port (the "2x" variant)
     load_mnist         MNIST with the book's 50k/10k/10k split
+    SparseImages       images as their non-zero pixels (``load_mnist(compact=True)``)
     load               read a saved model file
     make_network       any engine by name ("numba", "numpy", "reference", "columns")
     CheckpointError, TrainingInterrupted   (checkpoints, resume and Ctrl-C: see fit)
@@ -27,13 +28,14 @@ from .mnist import MNISTFormatError, load_data_wrapper, load_mnist
 from .modelfile import ModelFileError, load
 from .network import NonFiniteWeightsError
 from .reference import ReferenceNetwork
+from .sparse import SparseImages
 from .training import TrainingInterrupted
 
 __all__ = [
     "Network", "ReferenceNetwork", "ColumnNetwork", "History", "NonFiniteWeightsError",
     "QuadraticCost", "CrossEntropyCost", "gradient_check", "load_mnist",
     "load_data_wrapper", "MNISTFormatError", "load", "ModelFileError", "NetworkClassifier",
-    "CheckpointError", "TrainingInterrupted", "make_network", "__version__",
+    "CheckpointError", "TrainingInterrupted", "make_network", "SparseImages", "__version__",
 ]
 
 

@@ -16,12 +16,13 @@ def is_book_pair_list(data, n_in):
     return len(first) == 2 and x.shape == (n_in, 1)
 
 
-def as_arrays(data, name, n_in, n_out, dtype):
+def as_arrays(data, name, n_in, n_out, dtype, sparse_ok=False):
     """Validated ``(X, Y, labels)`` from book-format or ``(X, y)`` data.
 
     Returns
     -------
-    X : ndarray of shape (n_samples, n_in), C-contiguous, ``dtype``
+    X : ndarray of shape (n_samples, n_in), C-contiguous, ``dtype`` (or the
+        ``SparseImages`` given, with ``sparse_ok``)
     Y : ndarray of shape (n_samples, n_out), one-hot targets, ``dtype``
     labels : ndarray of shape (n_samples,), int64
 
@@ -56,6 +57,6 @@ def as_arrays(data, name, n_in, n_out, dtype):
         raise ValueError(
             f"{name} must be a pair (X, y) with X of shape (n_samples, {n_in}), or "
             f"the book's list of (x, y) with x of shape ({n_in}, 1)")
-    X = V.check_X(data[0], n_in, dtype, name=f"{name} X")
+    X = V.check_X(data[0], n_in, dtype, name=f"{name} X", sparse_ok=sparse_ok)
     Y, labels = V.check_targets(data[1], len(X), n_out, dtype, name=f"{name} y")
     return X, Y, labels

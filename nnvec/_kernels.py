@@ -309,6 +309,125 @@ def _update_layer(D, A, rows, r, W, b, decay, neg_step):
             j += 1
 
 
+# ---- the input layer on SparseImages (nnvec.sparse): only non-zero pixels ----
+# ``sp = (indptr, steps, vals, lut, WT)``: row i's entries are steps/vals[indptr[i]:
+# indptr[i+1]]; an entry's column is the previous one's plus its step (from 0)
+# and its value lut[vals]. WT is the input layer's weights transposed
+# (n_in, n_out), so the weights one pixel meets form one contiguous row, and
+# each pixel is one vectorised multiply-add over it (measured faster than
+# holding 8 neurons' sums in scalars, which LLVM turns into gathers). With
+# several threads,
+# the forward pass splits the examples and the update splits the pixels
+# (rows of WT): no two threads write one weight, and every value is computed
+# by the same code for any thread count.
+
+
+@fjit
+def _forward_input_sparse(sp, rows, i0, i1, b, Out, zero):
+    """Out[i, j] = sigmoid(b[j] + sum_p lut[vals[p]] * WT[col_p, j]) for i0 <= i < i1."""
+    indptr, steps, vals, lut, WT = sp
+    n_out = WT.shape[1]
+    for i in range(i0, i1):
+        src = rows[i]
+        for j in range(n_out):
+            Out[i, j] = zero
+        k = 0
+        for p in range(indptr[src], indptr[src + 1]):
+            x = lut[vals[p]]
+            k += steps[p]
+            for j in range(n_out):
+                Out[i, j] += x * WT[k, j]
+        for j in range(n_out):
+            Out[i, j] = _sigmoid_scalar_fast(Out[i, j] + b[j])
+
+
+@fjit
+def _scale_input_delta(D, r, b, neg_step):
+    """The input layer's bias step (BP3), then D *= neg_step for ``_update_input_sparse``."""
+    for j in range(D.shape[1]):
+        s = D[0, j] - D[0, j]
+        for i in range(r):
+            s += D[i, j]
+        b[j] += neg_step * s
+    for i in range(r):
+        for j in range(D.shape[1]):
+            D[i, j] = neg_step * D[i, j]
+
+
+@fjit
+def _update_input_sparse(D, sp, rows, r, k0, k1, decay):
+    """``_update_layer`` for the input layer on sparse rows, pixels k0 <= k < k1 only.
+
+    Each example adds ``D[i, j] * x_k`` (``D`` already scaled by ``-eta/r``)
+    into row k of WT for its non-zero pixels; the other products are exactly 0.
+    """
+    indptr, steps, vals, lut, WT = sp
+    n_out = WT.shape[1]
+    if decay != 1.0:
+        for k in range(k0, k1):
+            for j in range(n_out):
+                WT[k, j] = decay * WT[k, j]
+    for i in range(r):
+        src = rows[i]
+        k = 0
+        for p in range(indptr[src], indptr[src + 1]):
+            k += steps[p]
+            if k >= k1:
+                break
+            if k >= k0:
+                x = lut[vals[p]]
+                for j in range(n_out):
+                    WT[k, j] += D[i, j] * x
+
+
+@fjit
+def _transpose_into(src, dst):
+    """dst = src.T for 2-D arrays (the input layer's weights, in and out of WT)."""
+    for j in range(src.shape[0]):
+        for k in range(src.shape[1]):
+            dst[k, j] = src[j, k]
+
+
+@fjit
+def _forward_block(l, X, sp, sparse, rows, ident, r, weights, biases, acts, t, nblk, zero):
+    """Block ``t`` of ``nblk`` of layer ``l``'s forward pass for a mini-batch of r examples.
+
+    Dense layers split neurons; the sparse input layer splits examples.
+    """
+    if l == 0 and sparse:
+        _forward_input_sparse(sp, rows, t * r // nblk, (t + 1) * r // nblk, biases[0],
+                              acts[1], zero)
+    else:
+        n_out = weights[l].shape[0]
+        j0 = _block_bound(n_out, nblk, t)
+        j1 = _block_bound(n_out, nblk, t + 1)
+        A = X if l == 0 else acts[l]
+        Arows = rows if l == 0 else ident
+        _forward_layer(A, Arows, r, weights[l][j0:j1], biases[l][j0:j1],
+                       acts[l + 1][:, j0:j1], zero)
+
+
+@fjit
+def _update_block(l, X, sp, sparse, rows, ident, r, weights, biases, acts, deltas, t, nblk,
+                  decay, neg_step):
+    """Block ``t`` of ``nblk`` of layer ``l``'s fused gradient step.
+
+    Dense layers split neurons; the sparse input layer splits pixels (rows of WT).
+    """
+    if l == 0 and sparse:
+        n_in = weights[0].shape[1]
+        _update_input_sparse(deltas[0], sp, rows, r, _block_bound(n_in, nblk, t),
+                             _block_bound(n_in, nblk, t + 1), decay)
+    else:
+        n_out = weights[l].shape[0]
+        j0 = _block_bound(n_out, nblk, t)
+        j1 = _block_bound(n_out, nblk, t + 1)
+        A = X if l == 0 else acts[l]
+        Arows = rows if l == 0 else ident
+        _update_layer(deltas[l][:, j0:j1], A, Arows, r, weights[l][j0:j1], biases[l][j0:j1],
+                      decay, neg_step)
+
+
 #: a layer is split across threads only when it has at least this many
 #: weights; smaller layers cost less than a parallel region's start-up.
 SPLIT_MIN_WEIGHTS = 8192
@@ -336,8 +455,8 @@ def _block_bound(n_out, nblk, t):
 
 
 @numba.njit(parallel=True, **_FAST)
-def train_epoch_fused(X, Y, perm, m, weights, biases, acts, deltas, eta, lmbda, cost_kind,
-                      scal, ident, lo, hi, nthr):
+def train_epoch_fused(X, sp, sparse, Y, perm, m, weights, biases, acts, deltas, eta, lmbda,
+                      cost_kind, scal, ident, lo, hi, nthr):
     """Train the mini-batches of ``m`` rows of ``X`` that start at ``lo, lo+m, ... < hi``.
 
     The epoch's order is ``perm``; a whole epoch is ``lo=0, hi=len(X)``, and
@@ -345,7 +464,11 @@ def train_epoch_fused(X, Y, perm, m, weights, biases, acts, deltas, eta, lmbda, 
     last) give exactly the same result as one call, so an epoch can be run in
     segments with a different thread count for each.
 
-    ``weights``/``biases``: tuples of the network's arrays, updated in place.
+    ``X``: the (n, n_in) inputs, or with ``sparse`` a placeholder and the
+    inputs are ``sp = (indptr, steps, vals, lut, WT)`` (see
+    ``_forward_input_sparse``; ``WT`` is (n_in, n_out) scratch). ``Y``: (n,
+    n_out) targets. ``weights``/``biases``: tuples of the network's arrays,
+    updated in place.
     ``acts``: tuple of (m, n_l) scratch for l >= 1 (``acts[0]`` is unused: the
     input layer reads ``X`` in place through ``perm``). ``ident``: arange(m).
     ``deltas``: tuple of (m, n_{l+1}) scratch. ``cost_kind``: 0 quadratic,
@@ -356,30 +479,27 @@ def train_epoch_fused(X, Y, perm, m, weights, biases, acts, deltas, eta, lmbda, 
     computed by the same code for any ``nthr`` (see ``SPLIT_ALIGN``), so the
     result does not depend on the thread count, bit for bit.
     """
-    n = X.shape[0]
+    n = Y.shape[0]
     L = len(weights)
     n_out = Y.shape[1]
     decay = 1.0 - eta * lmbda / n
     scal[0] = 0.0
     zero = scal[0]
+    if sparse:
+        _transpose_into(weights[0], sp[4])
     for start in range(lo, hi, m):
         r = min(m, n - start)
         rows = perm[start:start + r]
         for l in range(L):
-            A = X if l == 0 else acts[l]
-            Arows = rows if l == 0 else ident
-            W = weights[l]
-            nout_l = W.shape[0]
-            nblk = _split_blocks(nout_l, W.size, nthr)
+            nout_l = weights[l].shape[0]
+            nblk = _split_blocks(nout_l, weights[l].size, nthr)
             if nblk > 1:
                 for t in numba.prange(nblk):
-                    j0 = _block_bound(nout_l, nblk, t)
-                    j1 = _block_bound(nout_l, nblk, t + 1)
-                    _forward_layer(A, Arows, r, W[j0:j1], biases[l][j0:j1],
-                                   acts[l + 1][:, j0:j1], zero)
-            else:  # the same slices as above, so the same compiled code
-                _forward_layer(A, Arows, r, W[0:nout_l], biases[l][0:nout_l],
-                               acts[l + 1][:, 0:nout_l], zero)
+                    _forward_block(l, X, sp, sparse, rows, ident, r, weights, biases, acts,
+                                   t, nblk, zero)
+            else:  # the same helper as above, so the same compiled code
+                _forward_block(l, X, sp, sparse, rows, ident, r, weights, biases, acts,
+                               0, 1, zero)
         out = acts[L]
         dl = deltas[L - 1]
         for i in range(r):
@@ -395,20 +515,19 @@ def train_epoch_fused(X, Y, perm, m, weights, biases, acts, deltas, eta, lmbda, 
         for l in range(L - 1, -1, -1):
             if l > 0:  # BP2 needs this layer's weights before they change
                 _backward_delta(deltas[l], r, weights[l], acts[l], deltas[l - 1], zero)
-            A = X if l == 0 else acts[l]
-            Arows = rows if l == 0 else ident
-            W = weights[l]
-            nout_l = W.shape[0]
-            nblk = _split_blocks(nout_l, W.size, nthr)
+            nout_l = weights[l].shape[0]
+            nblk = _split_blocks(nout_l, weights[l].size, nthr)
+            if l == 0 and sparse:
+                _scale_input_delta(deltas[0], r, biases[0], neg_step)
             if nblk > 1:
                 for t in numba.prange(nblk):
-                    j0 = _block_bound(nout_l, nblk, t)
-                    j1 = _block_bound(nout_l, nblk, t + 1)
-                    _update_layer(deltas[l][:, j0:j1], A, Arows, r, W[j0:j1],
-                                  biases[l][j0:j1], decay, neg_step)
+                    _update_block(l, X, sp, sparse, rows, ident, r, weights, biases, acts,
+                                  deltas, t, nblk, decay, neg_step)
             else:
-                _update_layer(deltas[l][:, 0:nout_l], A, Arows, r, W[0:nout_l],
-                              biases[l][0:nout_l], decay, neg_step)
+                _update_block(l, X, sp, sparse, rows, ident, r, weights, biases, acts,
+                              deltas, 0, 1, decay, neg_step)
+    if sparse:
+        _transpose_into(sp[4], weights[0])
 
 
 #: rows per block when a whole data set is pushed forward
@@ -416,26 +535,32 @@ FORWARD_BLOCK = 256
 
 
 @numba.njit(parallel=True, **_FAST)
-def forward_rows_fused(X, weights, biases, out, scal):
-    """out = network output for every row of X (n_samples, n_out), blocks in parallel.
+def forward_rows_fused(X, sp, sparse, weights, biases, out, scal):
+    """out = network output for every row (n_samples, n_out), blocks in parallel.
 
-    Used for prediction and per-epoch evaluation on the numba path, so
-    training never alternates between numba's threads and BLAS's threads
-    (whose idle spinning halves the fused kernel's speed).
+    ``X``, ``sp``, ``sparse`` as in ``train_epoch_fused`` (``sp[4]`` is
+    filled here). Used for prediction and per-epoch evaluation on the numba
+    path, so training never alternates between numba's threads and BLAS's
+    threads (whose idle spinning halves the fused kernel's speed).
     """
-    n = X.shape[0]
+    n = out.shape[0]
     L = len(weights)
     zero = scal[0]
+    if sparse:
+        _transpose_into(weights[0], sp[4])
     n_blocks = (n + FORWARD_BLOCK - 1) // FORWARD_BLOCK
     for blk in numba.prange(n_blocks):
         s = blk * FORWARD_BLOCK
         r = min(n, s + FORWARD_BLOCK) - s
         rows = np.arange(s, s + r)
         ident = np.arange(r)
-        a = np.empty((r, weights[0].shape[0]), X.dtype)
-        _forward_layer(X, rows, r, weights[0], biases[0], a, zero)
+        a = np.empty((r, weights[0].shape[0]), out.dtype)
+        if sparse:
+            _forward_input_sparse(sp, rows, 0, r, biases[0], a, zero)
+        else:
+            _forward_layer(X, rows, r, weights[0], biases[0], a, zero)
         for l in range(1, L):
-            nxt = np.empty((r, weights[l].shape[0]), X.dtype)
+            nxt = np.empty((r, weights[l].shape[0]), out.dtype)
             _forward_layer(a, ident, r, weights[l], biases[l], nxt, zero)
             a = nxt
         out[s:s + r] = a

@@ -10,6 +10,8 @@ import operator
 
 import numpy as np
 
+from .sparse import SparseImages
+
 DTYPES = {"float64": np.float64, "float32": np.float32}
 INITS = ("large", "default")
 
@@ -141,11 +143,13 @@ def check_output_dir(path, name):
     return p
 
 
-def check_X(X, n_features, dtype, name="X"):
+def check_X(X, n_features, dtype, name="X", sparse_ok=False):
     """Validate a sample matrix and return a C-contiguous copy-if-needed in ``dtype``.
 
     The caller's array is never modified: a new array is made whenever the
     dtype or layout differs, and the engines never write to their input.
+    ``nnvec.SparseImages`` is returned as it is where the caller can train on
+    it (``sparse_ok``), else as its dense array.
 
     Raises
     ------
@@ -155,6 +159,14 @@ def check_X(X, n_features, dtype, name="X"):
         If ``X`` is not 2-D ``(n_samples, n_features)``, is empty, has the
         wrong width, or holds NaN or inf.
     """
+    if isinstance(X, SparseImages):
+        if len(X) == 0:
+            raise ValueError(f"{name} is empty (0 samples); pass at least one sample")
+        if X.n_features != n_features:
+            raise ValueError(
+                f"{name} has {X.n_features} features per sample but the network's input "
+                f"layer has {n_features} (sizes[0])")
+        return X if sparse_ok else X.toarray(dtype)
     arr = np.asarray(X)
     if arr.dtype == object or not (
         np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_

@@ -29,6 +29,7 @@ from . import _npz
 from ._version import __version__
 from .history import History
 from .modelfile import check_network_meta
+from .sparse import SparseImages
 
 FORMAT = "nnvec-checkpoint"
 FORMAT_VERSION = 1
@@ -39,10 +40,18 @@ class CheckpointError(ValueError):
     """A checkpoint cannot be read, or does not belong to the run resuming it."""
 
 
-def fingerprint(*arrays):
-    """SHA-256 of the arrays' shapes, dtypes and bytes (to recognise the data)."""
+def fingerprint(*arrays, dtype=np.float64):
+    """SHA-256 of the arrays' shapes, dtypes and bytes (to recognise the data).
+
+    ``SparseImages`` count as their dense ``dtype`` array, so data stored
+    either way is recognised as the same.
+    """
     h = hashlib.sha256()
     for a in arrays:
+        if isinstance(a, SparseImages):
+            h.update(f"{a.shape}{np.dtype(dtype).str}".encode())
+            a.hash_into(h, dtype)
+            continue
         a = np.ascontiguousarray(a)
         h.update(f"{a.shape}{a.dtype.str}".encode())
         h.update(a.data)

@@ -34,6 +34,7 @@ from ._threads import available_cores, numba_pool_size, shared_governor
 from .config import PARALLEL_MIN_BATCH
 from .costs import CrossEntropyCost, QuadraticCost
 from .network import BaseNetwork
+from .sparse import SparseImages
 
 ENGINES = {"numba": _kernels, "numpy": _numpy_kernels}
 #: "fused": the whole epoch in one numba call (hand-written loops, no BLAS);
@@ -42,6 +43,22 @@ ENGINES = {"numba": _kernels, "numpy": _numpy_kernels}
 #: fused kernel applies (built-in costs): measured with ``nnvec bench
 #: --strategies`` it is faster at every m from 1 to 1000 here.
 STRATEGIES = ("auto", "fused", "batched")
+
+
+def _kernel_inputs(X, w0, dtype):
+    """``(X, sp, sparse)`` for the fused kernels: dense rows, or ``SparseImages``.
+
+    The unused half is a small placeholder of the same types (the index
+    arrays read-only, as in ``SparseImages``), so dense and sparse inputs
+    share one compiled kernel.
+    """
+    if isinstance(X, SparseImages):
+        sp = (X.indptr, X.steps, X.vals, X.lut(dtype), np.empty(w0.shape[::-1], dtype))
+        return np.zeros((1, w0.shape[1]), dtype), sp, True
+    index = (np.zeros(1, np.int64), np.zeros(0, np.uint8), np.zeros(0, np.uint8))
+    for a in index:
+        a.flags.writeable = False
+    return X, index + (np.zeros(256, dtype), np.empty((0, 0), dtype)), False
 
 
 class _Buffers:
@@ -134,6 +151,7 @@ class Network(BaseNetwork):
                     f"{numba_pool_size()}; set NUMBA_NUM_THREADS={threads} "
                     "before Python starts, or pass a smaller threads")
         super().__init__(sizes, cost=cost, init=init, seed=seed, dtype=dtype)
+        self._sparse_input = True
         self.engine = engine
         self.strategy = strategy
         self.threads = threads
@@ -190,9 +208,10 @@ class Network(BaseNetwork):
         want = gov.current if gov is not None else self._max_threads()
         before = numba.get_num_threads()
         numba.set_num_threads(min(want, numba_pool_size()))
+        X, sp, sparse = _kernel_inputs(X, self.weights[0], self.dtype)
         try:
-            _kernels.forward_rows_fused(X, tuple(self.weights), tuple(self.biases), out,
-                                        np.zeros(1, self.dtype))
+            _kernels.forward_rows_fused(X, sp, sparse, tuple(self.weights), tuple(self.biases),
+                                        out, np.zeros(1, self.dtype))
         finally:
             numba.set_num_threads(before)
         return out
@@ -237,7 +256,8 @@ class Network(BaseNetwork):
             acts = tuple(np.empty((m, n), self.dtype) for n in (1,) + self.sizes[1:])
             deltas = tuple(np.empty((m, n), self.dtype) for n in self.sizes[1:])
             self._fused = (acts, deltas, np.zeros(2, self.dtype),
-                           0 if self.cost is QuadraticCost else 1, np.arange(m))
+                           0 if self.cost is QuadraticCost else 1, np.arange(m),
+                           _kernel_inputs(X, self.weights[0], self.dtype))
             choices = self._thread_choices(m)
             # What was learnt about this machine's load carries over to every
             # network of this shape in the process (see _threads.shared_governor).
@@ -252,7 +272,7 @@ class Network(BaseNetwork):
 
     def _train_epoch(self, X, Y, perm, m, eta, lmbda):
         if self._fused is not None:
-            acts, deltas, scal, cost_kind, ident = self._fused
+            acts, deltas, scal, cost_kind, ident, (Xk, sp, sparse) = self._fused
             weights, biases = tuple(self.weights), tuple(self.biases)
             gov = self._governor
             assert gov is not None
@@ -264,8 +284,9 @@ class Network(BaseNetwork):
                 nthr, count = gov.plan(m, n - lo)
                 hi = min(n, lo + count)
                 t0 = time.perf_counter()
-                _kernels.train_epoch_fused(X, Y, perm, m, weights, biases, acts, deltas,
-                                           eta, lmbda, cost_kind, scal, ident, lo, hi, nthr)
+                _kernels.train_epoch_fused(Xk, sp, sparse, Y, perm, m, weights, biases, acts,
+                                           deltas, eta, lmbda, cost_kind, scal, ident, lo, hi,
+                                           nthr)
                 gov.record(nthr, hi - lo, time.perf_counter() - t0, m)
                 lo = hi
             return
@@ -280,7 +301,10 @@ class Network(BaseNetwork):
             buf = full.rows(len(idx))
             # mode="clip" avoids numpy's buffered copy for mode="raise"; the
             # indices come from a permutation of range(n), so none is clipped.
-            np.take(X, idx, axis=0, out=buf.acts[0], mode="clip")
+            if isinstance(X, SparseImages):
+                X.toarray(self.dtype, idx, out=buf.acts[0])
+            else:
+                np.take(X, idx, axis=0, out=buf.acts[0], mode="clip")
             np.take(Y, idx, axis=0, out=buf.y, mode="clip")
             self._gradient(buf)
             step = eta / len(idx)

@@ -27,6 +27,7 @@ from ._data import as_arrays
 from .activations import sigmoid
 from .costs import cost_name, get_cost
 from .history import History, SGDResult
+from .sparse import SparseImages
 from .training import train
 
 __all__ = ["BaseNetwork", "NonFiniteWeightsError", "init_params", "History"]
@@ -70,6 +71,9 @@ class BaseNetwork:
 
     #: engine name, for output and model files
     engine = "base"
+    #: whether the engine trains and predicts on ``SparseImages`` as they are
+    #: (else they are made dense at the edge)
+    _sparse_input = False
 
     def __init__(self, sizes: Sequence[int], *, cost: Any = "quadratic", init: str = "large",
                  seed: int | None = None, dtype: DTypeLike = np.float64) -> None:
@@ -93,6 +97,10 @@ class BaseNetwork:
     # --------------------------------------------------------------- forward
     def _forward_rows(self, X):
         """Output activations for validated rows ``X`` (n_samples, n_in)."""
+        if isinstance(X, SparseImages):  # dense a block at a time
+            return np.concatenate([
+                self._forward_rows(X.toarray(self.dtype, np.arange(s, min(len(X), s + 4096))))
+                for s in range(0, len(X), 4096)])
         a = X
         for b, w in zip(self.biases, self.weights):
             a = sigmoid(a @ w.T + b)
@@ -126,7 +134,7 @@ class BaseNetwork:
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Output activations, shape (n_samples, n_out); rows are samples."""
-        return self._forward_rows(V.check_X(X, self.sizes[0], self.dtype))
+        return self._forward_rows(self._check_X(X))
 
     def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted labels (argmax of the output layer), shape (n_samples,), int64."""
@@ -134,7 +142,7 @@ class BaseNetwork:
 
     def accuracy(self, X: ArrayLike, y: ArrayLike) -> float:
         """Fraction of samples whose predicted label equals ``y``."""
-        Xv = V.check_X(X, self.sizes[0], self.dtype)
+        Xv = self._check_X(X)
         _, labels = V.check_targets(y, len(Xv), self.sizes[-1], self.dtype)
         return float(np.mean(np.argmax(self._forward_rows(Xv), axis=1) == labels))
 
@@ -248,8 +256,12 @@ class BaseNetwork:
         raise NotImplementedError
 
     # -------------------------------------------------------------- training
+    def _check_X(self, X, name="X"):
+        return V.check_X(X, self.sizes[0], self.dtype, name, sparse_ok=self._sparse_input)
+
     def _as_arrays(self, data, name):
-        return as_arrays(data, name, self.sizes[0], self.sizes[-1], self.dtype)
+        return as_arrays(data, name, self.sizes[0], self.sizes[-1], self.dtype,
+                         sparse_ok=self._sparse_input)
 
     def fit(self, X: ArrayLike, y: ArrayLike, *, epochs: int, batch_size: int, eta: float,
             lmbda: float = 0.0, validation_data: Any = None, seed: int | None = None,
@@ -261,7 +273,7 @@ class BaseNetwork:
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features), or ``SparseImages``
         y : array-like of shape (n_samples,) integer labels in 0..n_out-1, or
             (n_samples, n_out) one-hot targets
         epochs : int >= 1
@@ -318,7 +330,7 @@ class BaseNetwork:
             On Ctrl-C (a ``KeyboardInterrupt``): the network holds the
             parameters of the last completed epoch and ``history`` matches.
         """
-        Xv = V.check_X(X, self.sizes[0], self.dtype)
+        Xv = self._check_X(X)
         Y, labels = V.check_targets(y, len(Xv), self.sizes[-1], self.dtype)
         evaluation = None
         if validation_data is not None:

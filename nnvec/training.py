@@ -190,10 +190,11 @@ def _resume_path(resume, checkpoint):
 
 def _data_settings(run):
     """What identifies the data a checkpoint was trained on."""
-    d = {"n_training": run.n, "training_sha256": ckpt.fingerprint(run.X, run.Y)}
+    dtype = run.net.dtype
+    d = {"n_training": run.n, "training_sha256": ckpt.fingerprint(run.X, run.Y, dtype=dtype)}
     if run.evaluation is not None:
         d["n_evaluation"] = len(run.evaluation[0])
-        d["evaluation_sha256"] = ckpt.fingerprint(run.evaluation[0], run.evaluation[1])
+        d["evaluation_sha256"] = ckpt.fingerprint(*run.evaluation[:2], dtype=dtype)
     return d
 
 

@@ -1,0 +1,236 @@
+"""Images kept as their non-zero pixels: MNIST in a fifth of the memory.
+
+81% of MNIST's pixels are 0. ``SparseImages`` keeps, for each image, only the
+pixels that are not, as the file stores them (uint8 intensities 1-255), each
+with the uint8 step from the previous one's column: 50,000 training images
+take 15 MB instead of 314 MB as float64. The value a network sees is ``intensity / scale``, computed with the
+same division as ``images.astype(dtype) / 255.0``, through a 256-entry table,
+so the numbers are exactly those of the dense array.
+
+The numba engine trains on it directly and skips the zero pixels: a product
+with an input of 0 adds exactly 0 to a weighted input, and its weight
+gradient is exactly 0, so skipping it changes only the order of the sums that
+remain (checked against the per-example reference to 1e-12). Everything else
+(other engines, ``np.asarray``) sees the dense float array.
+"""
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+__all__ = ["SparseImages"]
+
+#: rows densified or scanned at a time, so no step needs memory proportional
+#: to the whole data set in float64
+BLOCK_ROWS = 1024
+
+
+def _encode_rows(block):
+    """``(entries per row, steps, vals)`` of a block of uint8 rows."""
+    rows, cols = np.nonzero(block)
+    vals = block[rows, cols]
+    starts = np.ones(len(rows), bool)
+    starts[1:] = rows[1:] != rows[:-1]
+    gaps = np.diff(cols, prepend=0)
+    gaps[starts] = cols[starts]
+    # a gap over 255 gets (step 255, intensity 0) entries in front of it
+    bridges = np.maximum(gaps - 1, 0) // 255
+    n = len(rows) + int(bridges.sum())
+    steps = np.full(n, 255, np.uint8)
+    out_vals = np.zeros(n, np.uint8)
+    where = np.arange(len(rows)) + np.cumsum(bridges)
+    steps[where] = gaps - 255 * bridges
+    out_vals[where] = vals
+    counts = np.bincount(rows, weights=bridges + 1, minlength=len(block)).astype(np.int64)
+    return counts, steps, out_vals
+
+
+class SparseImages:
+    """Images as rows of non-zero pixel intensities, 2 bytes per pixel kept.
+
+    Build one with ``SparseImages.from_dense(uint8_images)`` or
+    ``load_mnist(compact=True)``. Read-only: its arrays are never written.
+
+    Each stored pixel is an intensity and a step: the pixel's column is the
+    previous stored pixel's column (0 before the first) plus its step. A gap
+    wider than 255 columns is bridged by entries of intensity 0 and step 255,
+    which add exactly nothing to any sum.
+
+    Parameters
+    ----------
+    indptr : ndarray of shape (n_samples + 1,), int64
+        Row ``i``'s entries are ``steps[indptr[i]:indptr[i+1]]`` (and ``vals``).
+    steps : ndarray of shape (n_entries,), uint8
+    vals : ndarray of shape (n_entries,), uint8
+        Intensities 0-255 (0 only for bridging entries).
+    n_features : int
+    scale : float, default 255.0
+        The value of a pixel is ``intensity / scale``.
+
+    Attributes
+    ----------
+    shape : (n_samples, n_features)
+    nbytes : int, memory held
+
+    Raises
+    ------
+    TypeError, ValueError
+        If the arrays have the wrong dtypes or shapes, ``indptr`` is not
+        non-decreasing from 0 to ``n_entries``, or a row's columns run past
+        ``n_features`` or do not increase.
+    """
+
+    ndim = 2
+
+    def __init__(self, indptr, steps, vals, n_features: int, scale: float = 255.0) -> None:
+        indptr, steps, vals = (np.asarray(a) for a in (indptr, steps, vals))
+        if indptr.dtype != np.int64 or steps.dtype != np.uint8 or vals.dtype != np.uint8:
+            raise TypeError(
+                "SparseImages needs indptr int64, steps uint8 and vals uint8; got "
+                f"{indptr.dtype}, {steps.dtype}, {vals.dtype} (use SparseImages.from_dense)")
+        if indptr.ndim != 1 or steps.ndim != 1 or vals.ndim != 1 or len(indptr) < 1:
+            raise ValueError("indptr, steps and vals must be 1-D, indptr of length n_samples + 1")
+        n_features = int(n_features)
+        if n_features < 1:
+            raise ValueError(f"n_features must be positive; got {n_features}")
+        if len(steps) != len(vals) or indptr[0] != 0 or indptr[-1] != len(steps) \
+                or np.any(np.diff(indptr) < 0):
+            raise ValueError("indptr must rise from 0 to len(steps) == len(vals)")
+        scale = float(scale)
+        if not (np.isfinite(scale) and scale > 0):
+            raise ValueError(f"scale must be finite and positive; got {scale}")
+        self.indptr, self.steps, self.vals = indptr, steps, vals
+        self.n_features = n_features
+        self.scale = scale
+        for s in range(0, len(self), BLOCK_ROWS):
+            _, col, pos, first = self._entries(np.arange(s, min(len(self), s + BLOCK_ROWS)))
+            if len(col) and int(col.max()) >= n_features:
+                raise ValueError(f"a row's columns run to {int(col.max())}, past "
+                                 f"{n_features} features")
+            if np.any(~first & (steps[pos] == 0)):
+                raise ValueError("a step of 0 after a row's first entry: columns must increase")
+        for a in (indptr, steps, vals):
+            a.flags.writeable = False
+
+    @classmethod
+    def from_dense(cls, images, scale: float = 255.0) -> "SparseImages":
+        """Keep the non-zero pixels of ``images``.
+
+        Parameters
+        ----------
+        images : ndarray of shape (n_samples, n_features) or (n_samples, rows, cols), uint8
+
+        Raises
+        ------
+        TypeError
+            If ``images`` is not uint8 (intensities as stored, not yet scaled).
+        ValueError
+            If it is not 2-D or 3-D, or has no samples.
+        """
+        images = np.asarray(images)
+        if images.dtype != np.uint8:
+            raise TypeError(f"images must be uint8 intensities 0-255; got dtype {images.dtype}"
+                            " (scaled floats stay dense: pass them to fit as they are)")
+        if images.ndim not in (2, 3) or images.shape[0] == 0:
+            raise ValueError("images must have shape (n_samples, n_features) or "
+                             f"(n_samples, rows, cols) with n_samples >= 1; got {images.shape}")
+        flat = images.reshape(len(images), -1)
+        # Two passes over blocks of rows (count, then fill the final arrays):
+        # no temporary grows with the whole data set.
+        indptr = np.zeros(len(flat) + 1, np.int64)
+        for s in range(0, len(flat), BLOCK_ROWS):
+            indptr[s + 1:s + 1 + BLOCK_ROWS] = _encode_rows(flat[s:s + BLOCK_ROWS])[0]
+        np.cumsum(indptr, out=indptr)
+        steps = np.empty(indptr[-1], np.uint8)
+        vals = np.empty(indptr[-1], np.uint8)
+        for s in range(0, len(flat), BLOCK_ROWS):
+            _, block_steps, block_vals = _encode_rows(flat[s:s + BLOCK_ROWS])
+            lo, hi = indptr[s], indptr[min(len(flat), s + BLOCK_ROWS)]
+            steps[lo:hi] = block_steps
+            vals[lo:hi] = block_vals
+        return cls(indptr, steps, vals, flat.shape[1], scale)
+
+    def _entries(self, idx):
+        """``(row, column, position, is_first)`` of every entry of rows ``idx``, in order.
+
+        ``row`` counts from 0 within ``idx``; ``position`` indexes ``steps``
+        and ``vals``; ``is_first`` marks each row's first entry.
+        """
+        starts = self.indptr[idx]
+        lengths = self.indptr[idx + 1] - starts
+        begin = np.cumsum(lengths) - lengths  # where each row's entries start in the output
+        total = int(lengths.sum())
+        pos = np.repeat(starts - begin, lengths) + np.arange(total)
+        col = np.cumsum(self.steps[pos], dtype=np.int64)
+        if total:  # the running sum restarts at each row
+            before = np.where(begin > 0, col[np.maximum(begin - 1, 0)], 0)
+            col -= np.repeat(before, lengths)
+        is_first = np.zeros(total, bool)
+        is_first[begin[lengths > 0]] = True
+        return np.repeat(np.arange(len(idx)), lengths), col, pos, is_first
+
+    # ------------------------------------------------------------- as an array
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (len(self.indptr) - 1, self.n_features)
+
+    @property
+    def nbytes(self) -> int:
+        return self.indptr.nbytes + self.steps.nbytes + self.vals.nbytes
+
+    def __len__(self) -> int:
+        return len(self.indptr) - 1
+
+    def __repr__(self) -> str:
+        n, f = self.shape
+        return f"SparseImages({n} samples x {f} features, {self.nbytes / 1e6:.1f} MB)"
+
+    def lut(self, dtype: DTypeLike = np.float64) -> np.ndarray:
+        """``table[v]`` is the value of intensity ``v``: ``v / scale`` in ``dtype``.
+
+        The same operation as ``images.astype(dtype) / scale`` element by
+        element, so dense and sparse data hold identical numbers.
+        """
+        table = np.arange(256).astype(dtype)
+        table /= self.scale
+        return table
+
+    def toarray(self, dtype: DTypeLike = np.float64, rows=None, out=None) -> np.ndarray:
+        """The dense matrix (or the given ``rows`` of it), shape (n_rows, n_features).
+
+        ``out``: an array of that shape and ``dtype`` to write into instead.
+        """
+        idx = np.arange(len(self)) if rows is None else np.asarray(rows)
+        if out is None:
+            out = np.zeros((len(idx), self.n_features), dtype)
+        else:
+            out[...] = 0
+        table = self.lut(dtype)
+        for s in range(0, len(idx), BLOCK_ROWS):
+            row, col, pos, _ = self._entries(idx[s:s + BLOCK_ROWS])
+            out[row + s, col] = table[self.vals[pos]]
+        return out
+
+    def __array__(self, dtype=None, copy=None):
+        return self.toarray(np.float64 if dtype is None else dtype)
+
+    def __getitem__(self, key) -> "SparseImages":
+        """Rows: a slice, an integer array or a boolean mask (columns stay whole)."""
+        if isinstance(key, tuple):
+            raise IndexError("SparseImages selects rows only; use .toarray() for columns")
+        idx = np.arange(len(self))[key]
+        if idx.ndim != 1:
+            raise IndexError("SparseImages selects rows: index with a slice or a 1-D array")
+        lengths = self.indptr[idx + 1] - self.indptr[idx]
+        indptr = np.zeros(len(idx) + 1, np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        pos = np.repeat(self.indptr[idx] - indptr[:-1], lengths) + np.arange(indptr[-1])
+        return SparseImages(indptr, self.steps[pos], self.vals[pos], self.n_features, self.scale)
+
+    def hash_into(self, h, dtype: DTypeLike) -> None:
+        """Feed ``h`` (a hashlib object) the dense ``dtype`` bytes, block by block.
+
+        The same digest as hashing ``self.toarray(dtype)`` whole, without
+        holding it: a checkpoint recognises the data however it is stored.
+        """
+        for s in range(0, len(self), BLOCK_ROWS):
+            h.update(self.toarray(dtype, np.arange(s, min(len(self), s + BLOCK_ROWS))).data)

@@ -1,0 +1,181 @@
+"""SparseImages: the same numbers as the dense array, and the same training."""
+
+import numpy as np
+import numba
+import pytest
+
+import nnvec
+from nnvec import _kernels as K
+from nnvec import _numpy_kernels as N
+from nnvec.checkpoint import fingerprint
+from nnvec.engine import _kernel_inputs
+from nnvec.sparse import SparseImages
+
+
+def rel_err(a, b):
+    return np.max(np.abs(a - b)) / max(np.max(np.abs(b)), 1e-300)
+
+
+def awkward_images(n=40, n_features=784, seed=0):
+    """Mostly-zero uint8 rows plus the edge cases of the step encoding."""
+    rng = np.random.default_rng(seed)
+    img = rng.integers(0, 256, (n, n_features)).astype(np.uint8)
+    img[rng.random((n, n_features)) < 0.8] = 0
+    img[0] = 0                                  # an empty row
+    img[3] = 255                                # a full row
+    if n_features > 600:
+        img[1] = 0
+        img[1, [0, 255, 511, 597, n_features - 1]] = [1, 2, 3, 4, 255]  # gaps 255, 256, 86, big
+        img[2] = 0
+        img[2, 600] = 9                         # first pixel past 510: two bridges
+    return img
+
+
+def dense(img, dtype):
+    X = img.reshape(len(img), -1).astype(dtype)
+    X /= 255.0
+    return X
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_toarray_holds_exactly_the_dense_values(dtype):
+    img = awkward_images()
+    S = SparseImages.from_dense(img)
+    assert S.shape == img.shape and len(S) == len(img)
+    assert np.array_equal(S.toarray(dtype), dense(img, dtype))
+    assert np.array_equal(np.asarray(S), dense(img, np.float64))
+    assert S.nbytes < img.nbytes  # smaller than the uint8 images themselves
+
+
+def test_row_selection_matches_dense_indexing():
+    img = awkward_images()
+    S, X = SparseImages.from_dense(img), dense(img, np.float64)
+    mask = np.arange(len(img)) % 3 == 0
+    for key in (slice(5, 17), slice(None, None, -2), np.array([3, 1, 1, 0, 39]), mask):
+        assert np.array_equal(S[key].toarray(), X[key])
+    with pytest.raises(IndexError, match="rows"):
+        S[:, 3]
+
+
+def test_three_d_images_and_bad_input():
+    img = awkward_images(10, 28 * 28).reshape(10, 28, 28)
+    assert np.array_equal(SparseImages.from_dense(img).toarray(), dense(img, np.float64))
+    with pytest.raises(TypeError, match="uint8"):
+        SparseImages.from_dense(img / 255.0)
+    with pytest.raises(ValueError, match="n_samples"):
+        SparseImages.from_dense(np.zeros((0, 4), np.uint8))
+    u8 = np.array([1, 2], np.uint8)
+    with pytest.raises(TypeError, match="uint8"):
+        SparseImages(np.array([0, 2]), u8.astype(np.uint16), u8, 4)
+    with pytest.raises(ValueError, match="indptr"):
+        SparseImages(np.array([0, 3]), u8, u8, 4)
+    with pytest.raises(ValueError, match="past 4 features"):
+        SparseImages(np.array([0, 2]), np.array([1, 3], np.uint8), u8, 4)
+    with pytest.raises(ValueError, match="increase"):
+        SparseImages(np.array([0, 2]), np.array([1, 0], np.uint8), u8, 4)
+
+
+def test_its_arrays_are_read_only():
+    S = SparseImages.from_dense(awkward_images())
+    for a in (S.indptr, S.steps, S.vals):
+        with pytest.raises(ValueError):
+            a[0] = 1
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_load_mnist_compact_is_the_dense_data(mnist, dtype):
+    _, (Xv, yv), (Xt, yt) = nnvec.load_mnist(dtype=dtype)
+    _, (Sv, yv2), (St, yt2) = nnvec.load_mnist(dtype=dtype, compact=True)
+    assert isinstance(St, SparseImages) and St.shape == Xt.shape
+    assert np.array_equal(St.toarray(dtype), Xt) and np.array_equal(yt, yt2)
+    assert np.array_equal(Sv[:2000].toarray(dtype), Xv[:2000]) and np.array_equal(yv, yv2)
+
+
+# --------------------------------------------------- training on SparseImages
+@pytest.fixture(scope="module")
+def sparse_mnist():
+    return nnvec.load_mnist(compact=True)
+
+
+@pytest.mark.parametrize("cost", ["quadratic", "cross-entropy"])
+def test_same_weights_as_the_reference_after_ten_minibatches(mnist, sparse_mnist, cost):
+    (X, y), _, _ = mnist
+    (S, _), _, _ = sparse_mnist
+    ref = nnvec.ReferenceNetwork([784, 30, 10], seed=42, cost=cost)
+    net = nnvec.Network([784, 30, 10], seed=42, cost=cost)
+    ref.fit(X[:100], y[:100], epochs=1, batch_size=10, eta=3.0)
+    net.fit(S[:100], y[:100], epochs=1, batch_size=10, eta=3.0)
+    start = nnvec.ReferenceNetwork([784, 30, 10], seed=42).weights[0]
+    assert np.max(np.abs(net.weights[0] - start)) > 1e-3  # it trained
+    for a, b in zip(ref.weights + ref.biases, net.weights + net.biases):
+        assert rel_err(b, a) <= 1e-12
+
+
+@pytest.mark.parametrize("strategy", ["fused", "batched"])
+def test_same_weights_with_l2_partial_batch_and_awkward_rows(strategy):
+    img = awkward_images(23, 700, seed=1)
+    y = np.arange(23) % 4
+    ref = nnvec.ReferenceNetwork([700, 13, 4], seed=1)
+    net = nnvec.Network([700, 13, 4], seed=1, strategy=strategy)
+    ref.fit(dense(img, np.float64), y, epochs=2, batch_size=7, eta=0.5, lmbda=2.0)
+    net.fit(SparseImages.from_dense(img), y, epochs=2, batch_size=7, eta=0.5, lmbda=2.0)
+    for a, b in zip(ref.weights + ref.biases, net.weights + net.biases):
+        assert rel_err(b, a) <= 1e-12
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs numba's pool of 2 threads")
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_bit_identical_for_any_thread_count(sparse_mnist, dtype):
+    (S, y), _, _ = sparse_mnist
+    runs = []
+    for threads in (1, 2, None):
+        net = nnvec.Network([784, 30, 10], seed=0, threads=threads, dtype=dtype)
+        net.fit(S[:1500], y[:1500], epochs=2, batch_size=7, eta=3.0, lmbda=1.0)
+        runs.append(net.weights + net.biases)
+    for other in runs[1:]:
+        assert all(np.array_equal(a, b) for a, b in zip(runs[0], other))
+
+
+@pytest.mark.parametrize("engine", ["numba", "numpy", "reference"])
+def test_predictions_equal_the_dense_ones(mnist, sparse_mnist, engine):
+    _, _, (Xt, yt) = mnist
+    _, _, (St, _) = sparse_mnist
+    net = nnvec.make_network([784, 30, 10], engine=engine, seed=5)
+    sel = slice(0, 600)
+    np.testing.assert_allclose(net.predict_proba(St[sel]), net.predict_proba(Xt[sel]),
+                               rtol=1e-12, atol=1e-14)
+    assert net.evaluate((St[sel], yt[sel])) == net.evaluate((Xt[sel], yt[sel]))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_forward_rows_fused_sparse_matches_numpy(dtype):
+    img = awkward_images(300, 50, seed=3)
+    rng = np.random.default_rng(3)
+    sizes = [50, 13, 4]
+    Ws = tuple((rng.standard_normal((o, i)) * 3).astype(dtype) for i, o in zip(sizes[:-1], sizes[1:]))
+    bs = tuple(rng.standard_normal(o).astype(dtype) for o in sizes[1:])
+    out = np.full((len(img), 4), np.nan, dtype)
+    K.forward_rows_fused(*_kernel_inputs(SparseImages.from_dense(img), Ws[0], dtype), Ws, bs,
+                         out, np.zeros(1, dtype))
+    a = dense(img, np.float64)
+    for W, b in zip(Ws, bs):
+        z = a @ W.T.astype(np.float64) + b
+        a = np.empty_like(z)
+        N.sigmoid_into(z, a)
+    tol = dict(rtol=1e-12, atol=1e-14) if dtype == np.float64 else dict(rtol=2e-5, atol=2e-6)
+    np.testing.assert_allclose(out, a, **tol)
+
+
+def test_a_checkpoint_recognises_the_data_either_way():
+    img = awkward_images()
+    Y = np.eye(3)[np.arange(len(img)) % 3]
+    assert fingerprint(SparseImages.from_dense(img), Y) == fingerprint(dense(img, np.float64), Y)
+    assert fingerprint(SparseImages.from_dense(img), Y) != fingerprint(
+        SparseImages.from_dense(img[::-1]), Y)
+
+
+def test_width_mismatch_is_a_clear_error(sparse_mnist):
+    _, _, (St, yt) = sparse_mnist
+    net = nnvec.Network([100, 10, 10], seed=0)
+    with pytest.raises(ValueError, match="784 features per sample .* 100"):
+        net.fit(St, yt, epochs=1, batch_size=10, eta=1.0)
