@@ -22,7 +22,10 @@ VARIANTS = {
     "numpy": ("numpy", "float64", "batched"),
     "numba": ("numba", "float64", "auto"),
     "numba-f32": ("numba", "float32", "auto"),
+    "numba-sparse": ("numba", "float64", "auto"),
 }
+#: variants that train on ``SparseImages`` (what ``nnvec train`` uses)
+SPARSE_VARIANTS = ("numba-sparse",)
 #: the two strategies "auto" chooses between, shown with --strategies
 STRATEGY_VARIANTS = {
     "numba-fused": ("numba", "float64", "fused"),
@@ -36,6 +39,7 @@ DESCRIPTIONS = {
     "numpy": "nnvec, rows layout, plain numpy",
     "numba": "nnvec, numba (the fused whole-epoch kernel)",
     "numba-f32": "nnvec, numba, float32",
+    "numba-sparse": "nnvec, numba, MNIST as SparseImages (zero pixels skipped; nnvec train)",
 }
 
 
@@ -144,6 +148,8 @@ def run(sizes, batch_sizes, variants, repeats, n_samples=None, data_dir=None, ou
         X, y = X[:n_samples], y[:n_samples]
     n = len(X)
     data = {"float64": X, "float32": X.astype(np.float32)}
+    if any(v in SPARSE_VARIANTS for v in variants):
+        data["sparse"] = load_mnist(data_dir, compact=True)[0][0][:n]
     peaks = {dt: matmul_peak(np.dtype(dt)) for dt in ("float64", "float32")}
     print(f"matmul peak (numpy BLAS, 2048^3, median of 5): float64 {peaks['float64']:.1f} "
           f"GFLOP/s, float32 {peaks['float32']:.1f} GFLOP/s", file=out)
@@ -154,12 +160,15 @@ def run(sizes, batch_sizes, variants, repeats, n_samples=None, data_dir=None, ou
     for m in batch_sizes:
         nets, compile_s = {}, {}
         times: dict = {v: [] for v in variants}
+        def inputs(v):
+            return data["sparse" if v in SPARSE_VARIANTS else nets[v].dtype.__name__]
+
         for v in variants:
             nets[v] = make_variant(v, sizes)
-            compile_s[v] = warm_up(nets[v], data[nets[v].dtype.__name__], y, m)
+            compile_s[v] = warm_up(nets[v], inputs(v), y, m)
         for r in range(repeats):  # interleaved, so drift hits every variant alike
             for v in variants:
-                times[v].append(time_epoch(nets[v], data[nets[v].dtype.__name__], y, m))
+                times[v].append(time_epoch(nets[v], inputs(v), y, m))
             bar.update(1, f"m={m}, repeat {r + 1}/{repeats}")
         flops, _, _ = epoch_flops(sizes, n, m)
         base = float(np.median(times["reference"])) if "reference" in times else None
@@ -200,7 +209,7 @@ def report(result, out=sys.stdout):
     if book:
         parts = []
         for name, label in (("columns", "column-gather port"), ("numba", "nnvec"),
-                            ("numba-f32", "nnvec")):
+                            ("numba-f32", "nnvec"), ("numba-sparse", "nnvec sparse input")):
             for r in book:
                 if r["variant"] == name:
                     suffix = "" if name == "columns" else f" ({r['dtype']})"
@@ -514,7 +523,7 @@ def main(args, out=sys.stdout):
             out), report_busy)
     variants = [] if args.no_baselines else ["reference", "columns"]
     if "float64" in args.dtype:
-        variants += ["numpy", "numba"]
+        variants += ["numpy", "numba", "numba-sparse"]
     if "float32" in args.dtype:
         variants += ["numba-f32"]
     if args.strategies:

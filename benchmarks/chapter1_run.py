@@ -1,0 +1,99 @@
+"""The book's whole chapter-1 run against one epoch of its per-example loop.
+
+Measures, in one session on one machine:
+
+* ``nnvec train`` with its defaults ([784, 30, 10], 30 epochs of m=10,
+  eta=3.0, an evaluation on the 10,000 test images after each), run as a new
+  process: wall time (median of ``--runs`` runs, warm numba cache) and peak
+  resident memory (the child's ``ru_maxrss``);
+* the same once on an empty numba cache (first run after install);
+* one 50,000-image epoch of the per-example reference (``ReferenceNetwork``,
+  the book's algorithm), in a new process each time, median of ``--runs``.
+
+    python benchmarks/chapter1_run.py --runs 3 --json out.json
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+from nnvec.bench import machine_info
+
+NNVEC = [sys.executable, "-m", "nnvec", "train", "--seed", "1"]
+
+
+def run_cli(env):
+    t = time.perf_counter()
+    p = subprocess.Popen(NNVEC, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    _, status, usage = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t
+    out = p.stdout.read()
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"nnvec train failed: {p.stderr.read()}")
+    last = [line for line in out.splitlines() if line.startswith("Epoch 29")]
+    return {"wall_s": wall, "max_rss_mb": usage.ru_maxrss / 1024, "last_epoch": last[-1]}
+
+
+REFERENCE = """
+import nnvec
+(X, y), _, _ = nnvec.load_mnist()
+net = nnvec.ReferenceNetwork([784, 30, 10], seed=1)
+print(net.fit(X, y, epochs=1, batch_size=10, eta=3.0).seconds[0])
+"""
+
+
+def reference_epoch():
+    # In its own process: a child's ru_maxrss starts from its parent's
+    # resident size at fork, so this process stays small.
+    out = subprocess.run([sys.executable, "-c", REFERENCE], capture_output=True, text=True,
+                         check=True).stdout
+    return float(out.split()[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--json", default=None)
+    args = ap.parse_args()
+    env = dict(os.environ)
+    with tempfile.TemporaryDirectory() as cache:
+        cold = run_cli(dict(env, NUMBA_CACHE_DIR=cache))
+    run_cli(env)  # make sure the default cache is warm
+    warm, ref = [], []
+    for _ in range(args.runs):  # interleaved
+        warm.append(run_cli(env))
+        ref.append(reference_epoch())
+    res = {
+        "machine": machine_info(), "command": "python benchmarks/chapter1_run.py "
+        + " ".join(sys.argv[1:]),
+        "cold": cold, "warm": warm, "reference_epoch_s": ref,
+        "warm_wall_median_s": float(np.median([w["wall_s"] for w in warm])),
+        "max_rss_mb": max(w["max_rss_mb"] for w in warm + [cold]),
+        "reference_epoch_median_s": float(np.median(ref)),
+    }
+    res["whole_run_over_reference_epoch"] = (res["warm_wall_median_s"]
+                                             / res["reference_epoch_median_s"])
+    print(f"CPU: {res['machine']['cpu']}")
+    print(f"nnvec train (whole chapter-1 run, warm cache): {res['warm_wall_median_s']:.2f} s "
+          f"(median of {args.runs}; {[round(w['wall_s'], 2) for w in warm]})")
+    print(f"nnvec train, empty numba cache (first run after install): {cold['wall_s']:.2f} s")
+    print(f"one reference epoch (per-example, 50,000 images): "
+          f"{res['reference_epoch_median_s']:.2f} s (median of {args.runs})")
+    print(f"whole run / one reference epoch: {res['whole_run_over_reference_epoch']:.2f}")
+    print(f"peak resident memory of nnvec train: {res['max_rss_mb']:.0f} MB "
+          f"(per run: {[round(w['max_rss_mb']) for w in warm + [cold]]})")
+    print(f"final accuracy: {warm[-1]['last_epoch']}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(res, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
