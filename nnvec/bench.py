@@ -160,15 +160,14 @@ def run(sizes, batch_sizes, variants, repeats, n_samples=None, data_dir=None, ou
     for m in batch_sizes:
         nets, compile_s = {}, {}
         times: dict = {v: [] for v in variants}
-        def inputs(v):
-            return data["sparse" if v in SPARSE_VARIANTS else nets[v].dtype.__name__]
-
+        inputs = {}
         for v in variants:
             nets[v] = make_variant(v, sizes)
-            compile_s[v] = warm_up(nets[v], inputs(v), y, m)
+            inputs[v] = data["sparse" if v in SPARSE_VARIANTS else nets[v].dtype.__name__]
+            compile_s[v] = warm_up(nets[v], inputs[v], y, m)
         for r in range(repeats):  # interleaved, so drift hits every variant alike
             for v in variants:
-                times[v].append(time_epoch(nets[v], inputs(v), y, m))
+                times[v].append(time_epoch(nets[v], inputs[v], y, m))
             bar.update(1, f"m={m}, repeat {r + 1}/{repeats}")
         flops, _, _ = epoch_flops(sizes, n, m)
         base = float(np.median(times["reference"])) if "reference" in times else None

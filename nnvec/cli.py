@@ -143,7 +143,7 @@ def _train(args, out):
     training, validation, test = load_mnist(args.data_dir, dtype=np.dtype(args.dtype),
                                             compact=True)
     if not args.early_stopping:
-        validation = None  # only early stopping watches it: don't hold it
+        del validation  # only early stopping watches it: do not hold it
     t_load = time.perf_counter() - t_start
     extra = {} if args.threads is None else {"threads": args.threads}
     net = make_network(args.sizes, engine=args.engine, seed=args.seed, dtype=args.dtype,

@@ -70,7 +70,7 @@ def _read_idx(path, header_size, payload_size):
             # Into one array, 1 MB at a time: gzip's read(n) and readinto(n)
             # both build an n-byte bytes object first (twice the payload).
             payload = np.empty(want + 1, np.uint8)
-            view = memoryview(payload)
+            view = payload.data
             n_read = 0
             while n_read < len(payload):
                 k = stream.readinto(view[n_read:n_read + 2**20])

@@ -1,7 +1,7 @@
 """SparseImages: the same numbers as the dense array, and the same training."""
 
-import numpy as np
 import numba
+import numpy as np
 import pytest
 
 import nnvec
