@@ -388,44 +388,78 @@ def _transpose_into(src, dst):
             dst[k, j] = src[j, k]
 
 
+# ---- the network's arrays as three flat buffers ---------------------------
+# The fused kernels take every layer's weights (and biases, activations,
+# deltas) packed one after another in one 1-D array, with ``sizes`` saying
+# where each layer's block starts, instead of a tuple of arrays per layer. A
+# tuple's numba type includes its length, so each network depth would compile
+# the kernels again (about 30 s each, per dtype); flat buffers give one
+# compiled kernel per dtype for every shape.
+
+
 @fjit
-def _forward_block(l, X, sp, sparse, rows, ident, r, weights, biases, acts, t, nblk, zero):
+def _weights_view(wflat, sizes, l):
+    """Layer ``l``'s (sizes[l+1], sizes[l]) weights in ``wflat``."""
+    o = 0
+    for i in range(l):
+        o += sizes[i + 1] * sizes[i]
+    return wflat[o:o + sizes[l + 1] * sizes[l]].reshape((sizes[l + 1], sizes[l]))
+
+
+@fjit
+def _layer_view(flat, sizes, l, m):
+    """Layer ``l``'s (m, sizes[l+1]) block of ``flat``: biases (m=1), outputs or deltas."""
+    o = 0
+    for i in range(l):
+        o += m * sizes[i + 1]
+    return flat[o:o + m * sizes[l + 1]].reshape((m, sizes[l + 1]))
+
+
+@fjit
+def _dense_block(l, X, rows, ident, sizes, aflat, m, t, nblk):
+    """Layer ``l``'s neurons ``j0:j1`` for block ``t`` of ``nblk``, and its input rows.
+
+    The input layer reads ``X`` in place through the epoch's permutation
+    ``rows``; a hidden layer reads the previous layer's outputs in order.
+    """
+    n_out = sizes[l + 1]
+    A = X if l == 0 else _layer_view(aflat, sizes, l - 1, m)
+    return (_block_bound(n_out, nblk, t), _block_bound(n_out, nblk, t + 1), A,
+            rows if l == 0 else ident)
+
+
+@fjit
+def _forward_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat, m, t, nblk,
+                   zero):
     """Block ``t`` of ``nblk`` of layer ``l``'s forward pass for a mini-batch of r examples.
 
     Dense layers split neurons; the sparse input layer splits examples.
     """
+    b = _layer_view(bflat, sizes, l, 1)[0]
+    Out = _layer_view(aflat, sizes, l, m)
     if l == 0 and sparse:
-        _forward_input_sparse(sp, rows, t * r // nblk, (t + 1) * r // nblk, biases[0],
-                              acts[1], zero)
+        _forward_input_sparse(sp, rows, t * r // nblk, (t + 1) * r // nblk, b, Out, zero)
     else:
-        n_out = weights[l].shape[0]
-        j0 = _block_bound(n_out, nblk, t)
-        j1 = _block_bound(n_out, nblk, t + 1)
-        A = X if l == 0 else acts[l]
-        Arows = rows if l == 0 else ident
-        _forward_layer(A, Arows, r, weights[l][j0:j1], biases[l][j0:j1],
-                       acts[l + 1][:, j0:j1], zero)
+        j0, j1, A, Arows = _dense_block(l, X, rows, ident, sizes, aflat, m, t, nblk)
+        _forward_layer(A, Arows, r, _weights_view(wflat, sizes, l)[j0:j1], b[j0:j1],
+                       Out[:, j0:j1], zero)
 
 
 @fjit
-def _update_block(l, X, sp, sparse, rows, ident, r, weights, biases, acts, deltas, t, nblk,
-                  decay, neg_step):
+def _update_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat, dflat, m, t,
+                  nblk, decay, neg_step):
     """Block ``t`` of ``nblk`` of layer ``l``'s fused gradient step.
 
     Dense layers split neurons; the sparse input layer splits pixels (rows of WT).
     """
+    D = _layer_view(dflat, sizes, l, m)
     if l == 0 and sparse:
-        n_in = weights[0].shape[1]
-        _update_input_sparse(deltas[0], sp, rows, r, _block_bound(n_in, nblk, t),
-                             _block_bound(n_in, nblk, t + 1), decay)
+        _update_input_sparse(D, sp, rows, r, _block_bound(sizes[0], nblk, t),
+                             _block_bound(sizes[0], nblk, t + 1), decay)
     else:
-        n_out = weights[l].shape[0]
-        j0 = _block_bound(n_out, nblk, t)
-        j1 = _block_bound(n_out, nblk, t + 1)
-        A = X if l == 0 else acts[l]
-        Arows = rows if l == 0 else ident
-        _update_layer(deltas[l][:, j0:j1], A, Arows, r, weights[l][j0:j1], biases[l][j0:j1],
-                      decay, neg_step)
+        j0, j1, A, Arows = _dense_block(l, X, rows, ident, sizes, aflat, m, t, nblk)
+        _update_layer(D[:, j0:j1], A, Arows, r, _weights_view(wflat, sizes, l)[j0:j1],
+                      _layer_view(bflat, sizes, l, 1)[0, j0:j1], decay, neg_step)
 
 
 #: a layer is split across threads only when it has at least this many
@@ -455,7 +489,7 @@ def _block_bound(n_out, nblk, t):
 
 
 @numba.njit(parallel=True, **_FAST)
-def train_epoch_fused(X, sp, sparse, Y, perm, m, weights, biases, acts, deltas, eta, lmbda,
+def train_epoch_fused(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, lmbda,
                       cost_kind, scal, ident, lo, hi, nthr):
     """Train the mini-batches of ``m`` rows of ``X`` that start at ``lo, lo+m, ... < hi``.
 
@@ -467,41 +501,43 @@ def train_epoch_fused(X, sp, sparse, Y, perm, m, weights, biases, acts, deltas, 
     ``X``: the (n, n_in) inputs, or with ``sparse`` a placeholder and the
     inputs are ``sp = (indptr, steps, vals, lut, WT)`` (see
     ``_forward_input_sparse``; ``WT`` is (n_in, n_out) scratch). ``Y``: (n,
-    n_out) targets. ``weights``/``biases``: tuples of the network's arrays,
-    updated in place.
-    ``acts``: tuple of (m, n_l) scratch for l >= 1 (``acts[0]`` is unused: the
-    input layer reads ``X`` in place through ``perm``). ``ident``: arange(m).
-    ``deltas``: tuple of (m, n_{l+1}) scratch. ``cost_kind``: 0 quadratic,
-    1 cross-entropy. ``scal``: length-2 scratch in the arrays' dtype, so the
-    scalars the inner loops use have the arrays' dtype. ``nthr``: threads;
-    with more than one, each large layer's neurons are split into ``nthr``
-    blocks (forward pass and fused update), one per thread. Every neuron is
-    computed by the same code for any ``nthr`` (see ``SPLIT_ALIGN``), so the
-    result does not depend on the thread count, bit for bit.
+    n_out) targets. ``sizes``: int64 neurons per layer. ``wflat``/``bflat``:
+    every layer's weights/biases, packed in layer order (see
+    ``_weights_view``), updated in place. ``aflat``/``dflat``: scratch for
+    every layer's (m, sizes[l+1]) outputs and deltas. ``ident``: arange(m).
+    ``cost_kind``: 0 quadratic, 1 cross-entropy. ``scal``: length-2 scratch
+    in the arrays' dtype, so the scalars the inner loops use have the arrays'
+    dtype. ``nthr``: threads; with more than one, each large layer's neurons
+    are split into ``nthr`` blocks (forward pass and fused update), one per
+    thread. Every neuron is computed by the same code for any ``nthr`` (see
+    ``SPLIT_ALIGN``), so the result does not depend on the thread count, bit
+    for bit.
     """
     n = Y.shape[0]
-    L = len(weights)
+    L = len(sizes) - 1
     n_out = Y.shape[1]
     decay = 1.0 - eta * lmbda / n
     scal[0] = 0.0
     zero = scal[0]
     if sparse:
-        _transpose_into(weights[0], sp[4])
+        _transpose_into(_weights_view(wflat, sizes, 0), sp[4])
+    out = _layer_view(aflat, sizes, L - 1, m)
+    dl = _layer_view(dflat, sizes, L - 1, m)
     for start in range(lo, hi, m):
         r = min(m, n - start)
         rows = perm[start:start + r]
         for l in range(L):
-            nout_l = weights[l].shape[0]
-            nblk = _split_blocks(nout_l, weights[l].size, nthr)
+            nblk = _split_blocks(sizes[l + 1], sizes[l + 1] * sizes[l], nthr)
+            # Both branches pass ``t`` as int64 (prange's index is unsigned), so
+            # the helper compiles once, not once per call site's argument types.
             if nblk > 1:
                 for t in numba.prange(nblk):
-                    _forward_block(l, X, sp, sparse, rows, ident, r, weights, biases, acts,
-                                   t, nblk, zero)
-            else:  # the same helper as above, so the same compiled code
-                _forward_block(l, X, sp, sparse, rows, ident, r, weights, biases, acts,
-                               0, 1, zero)
-        out = acts[L]
-        dl = deltas[L - 1]
+                    _forward_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat,
+                                   m, np.int64(t), nblk, zero)
+            else:
+                for t in range(nblk):
+                    _forward_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat,
+                                   m, np.int64(t), nblk, zero)
         for i in range(r):
             src = perm[start + i]
             for j in range(n_out):
@@ -514,20 +550,23 @@ def train_epoch_fused(X, sp, sparse, Y, perm, m, weights, biases, acts, deltas, 
         neg_step = scal[1]
         for l in range(L - 1, -1, -1):
             if l > 0:  # BP2 needs this layer's weights before they change
-                _backward_delta(deltas[l], r, weights[l], acts[l], deltas[l - 1], zero)
-            nout_l = weights[l].shape[0]
-            nblk = _split_blocks(nout_l, weights[l].size, nthr)
+                _backward_delta(_layer_view(dflat, sizes, l, m), r, _weights_view(wflat, sizes, l),
+                                _layer_view(aflat, sizes, l - 1, m),
+                                _layer_view(dflat, sizes, l - 1, m), zero)
+            nblk = _split_blocks(sizes[l + 1], sizes[l + 1] * sizes[l], nthr)
             if l == 0 and sparse:
-                _scale_input_delta(deltas[0], r, biases[0], neg_step)
+                _scale_input_delta(_layer_view(dflat, sizes, 0, m), r,
+                                   _layer_view(bflat, sizes, 0, 1)[0], neg_step)
             if nblk > 1:
                 for t in numba.prange(nblk):
-                    _update_block(l, X, sp, sparse, rows, ident, r, weights, biases, acts,
-                                  deltas, t, nblk, decay, neg_step)
+                    _update_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat,
+                                  dflat, m, np.int64(t), nblk, decay, neg_step)
             else:
-                _update_block(l, X, sp, sparse, rows, ident, r, weights, biases, acts,
-                              deltas, 0, 1, decay, neg_step)
+                for t in range(nblk):
+                    _update_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat,
+                                  dflat, m, np.int64(t), nblk, decay, neg_step)
     if sparse:
-        _transpose_into(sp[4], weights[0])
+        _transpose_into(sp[4], _weights_view(wflat, sizes, 0))
 
 
 #: rows per block when a whole data set is pushed forward
@@ -535,32 +574,40 @@ FORWARD_BLOCK = 256
 
 
 @numba.njit(parallel=True, **_FAST)
-def forward_rows_fused(X, sp, sparse, weights, biases, out, scal):
+def forward_rows_fused(X, sp, sparse, sizes, wflat, bflat, out, scal):
     """out = network output for every row (n_samples, n_out), blocks in parallel.
 
-    ``X``, ``sp``, ``sparse`` as in ``train_epoch_fused`` (``sp[4]`` is
-    filled here). Used for prediction and per-epoch evaluation on the numba
-    path, so training never alternates between numba's threads and BLAS's
-    threads (whose idle spinning halves the fused kernel's speed).
+    ``X``, ``sp``, ``sparse``, ``sizes``, ``wflat``, ``bflat`` as in
+    ``train_epoch_fused`` (``sp[4]`` is filled here). Used for prediction
+    and per-epoch evaluation on the numba path, so training never alternates
+    between numba's threads and BLAS's threads (whose idle spinning halves
+    the fused kernel's speed).
     """
     n = out.shape[0]
-    L = len(weights)
+    L = len(sizes) - 1
     zero = scal[0]
     if sparse:
-        _transpose_into(weights[0], sp[4])
+        _transpose_into(_weights_view(wflat, sizes, 0), sp[4])
     n_blocks = (n + FORWARD_BLOCK - 1) // FORWARD_BLOCK
     for blk in numba.prange(n_blocks):
         s = blk * FORWARD_BLOCK
         r = min(n, s + FORWARD_BLOCK) - s
         rows = np.arange(s, s + r)
         ident = np.arange(r)
-        a = np.empty((r, weights[0].shape[0]), out.dtype)
-        if sparse:
-            _forward_input_sparse(sp, rows, 0, r, biases[0], a, zero)
-        else:
-            _forward_layer(X, rows, r, weights[0], biases[0], a, zero)
-        for l in range(1, L):
-            nxt = np.empty((r, weights[l].shape[0]), out.dtype)
-            _forward_layer(a, ident, r, weights[l], biases[l], nxt, zero)
+        a = X
+        for l in range(L):
+            nxt = np.empty((r, sizes[l + 1]), out.dtype)
+            b = _layer_view(bflat, sizes, l, 1)[0]
+            # The callees get the argument types train_epoch_fused gives them
+            # (int64 bounds, a sliced output), so each is compiled once.
+            if l == 0 and sparse:
+                _forward_input_sparse(sp, rows, r - r, r, b, nxt, zero)
+            else:  # one call site for every layer: one inlined copy to compile
+                _forward_layer(a, rows if l == 0 else ident, r, _weights_view(wflat, sizes, l),
+                               b, nxt[:, 0:sizes[l + 1]], zero)
             a = nxt
-        out[s:s + r] = a
+        # An explicit copy: a slice assignment would compile numba's shape-mismatch
+        # message formatting (seconds of compile time for an error that cannot occur).
+        for i in range(r):
+            for j in range(out.shape[1]):
+                out[s + i, j] = a[i, j]

@@ -45,20 +45,39 @@ ENGINES = {"numba": _kernels, "numpy": _numpy_kernels}
 STRATEGIES = ("auto", "fused", "batched")
 
 
-def _kernel_inputs(X, w0, dtype):
+def _kernel_inputs(X, sizes, dtype):
     """``(X, sp, sparse)`` for the fused kernels: dense rows, or ``SparseImages``.
 
-    The unused half is a small placeholder of the same types (the index
-    arrays read-only, as in ``SparseImages``), so dense and sparse inputs
-    share one compiled kernel.
+    The unused half is a small placeholder of the same types, and ``X`` is
+    passed as a read-only view (the kernels never write it), so writable,
+    read-only (a memmap) and sparse inputs all share one compiled kernel.
     """
+    n_in, n_out = sizes[0], sizes[1]
     if isinstance(X, SparseImages):
-        sp = (X.indptr, X.steps, X.vals, X.lut(dtype), np.empty(w0.shape[::-1], dtype))
-        return np.zeros((1, w0.shape[1]), dtype), sp, True
-    index = (np.zeros(1, np.int64), np.zeros(0, np.uint8), np.zeros(0, np.uint8))
-    for a in index:
-        a.flags.writeable = False
-    return X, index + (np.zeros(256, dtype), np.empty((0, 0), dtype)), False
+        sp = (X.indptr, X.steps, X.vals, X.lut(dtype), np.empty((n_in, n_out), dtype))
+        return _read_only(np.zeros((1, n_in), dtype)), sp, True
+    index = tuple(_read_only(a) for a in
+                  (np.zeros(1, np.int64), np.zeros(0, np.uint8), np.zeros(0, np.uint8)))
+    return _read_only(X), index + (np.zeros(256, dtype), np.empty((0, 0), dtype)), False
+
+
+def _read_only(a):
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
+def _packed(arrays):
+    """The arrays' elements one after another in one new 1-D array (the kernels' layout)."""
+    return np.concatenate([a.reshape(-1) for a in arrays])
+
+
+def _inplace_unpack(flat, arrays):
+    """Copy ``flat`` (as made by ``_packed``) back into ``arrays``."""
+    o = 0
+    for a in arrays:
+        a.reshape(-1)[...] = flat[o:o + a.size]
+        o += a.size
 
 
 class _Buffers:
@@ -208,10 +227,11 @@ class Network(BaseNetwork):
         want = gov.current if gov is not None else self._max_threads()
         before = numba.get_num_threads()
         numba.set_num_threads(min(want, numba_pool_size()))
-        X, sp, sparse = _kernel_inputs(X, self.weights[0], self.dtype)
+        X, sp, sparse = _kernel_inputs(X, self.sizes, self.dtype)
         try:
-            _kernels.forward_rows_fused(X, sp, sparse, tuple(self.weights), tuple(self.biases),
-                                        out, np.zeros(1, self.dtype))
+            _kernels.forward_rows_fused(X, sp, sparse, np.array(self.sizes, np.int64),
+                                        _packed(self.weights), _packed(self.biases), out,
+                                        np.zeros(1, self.dtype))
         finally:
             numba.set_num_threads(before)
         return out
@@ -253,11 +273,11 @@ class Network(BaseNetwork):
     def _prepare_training(self, X, Y, m):
         m = min(m, len(X))
         if self._use_fused():
-            acts = tuple(np.empty((m, n), self.dtype) for n in (1,) + self.sizes[1:])
-            deltas = tuple(np.empty((m, n), self.dtype) for n in self.sizes[1:])
-            self._fused = (acts, deltas, np.zeros(2, self.dtype),
+            rows = m * sum(self.sizes[1:])  # every layer's (m, n_l) outputs, packed
+            self._fused = (np.array(self.sizes, np.int64), np.empty(rows, self.dtype),
+                           np.empty(rows, self.dtype), np.zeros(2, self.dtype),
                            0 if self.cost is QuadraticCost else 1, np.arange(m),
-                           _kernel_inputs(X, self.weights[0], self.dtype))
+                           _kernel_inputs(X, self.sizes, self.dtype))
             choices = self._thread_choices(m)
             # What was learnt about this machine's load carries over to every
             # network of this shape in the process (see _threads.shared_governor).
@@ -272,23 +292,28 @@ class Network(BaseNetwork):
 
     def _train_epoch(self, X, Y, perm, m, eta, lmbda):
         if self._fused is not None:
-            acts, deltas, scal, cost_kind, ident, (Xk, sp, sparse) = self._fused
-            weights, biases = tuple(self.weights), tuple(self.biases)
+            sizes, aflat, dflat, scal, cost_kind, ident, (Xk, sp, sparse) = self._fused
+            Yk = _read_only(Y)  # read-only like Xk: one compiled kernel for any caller's arrays
+            wflat, bflat = _packed(self.weights), _packed(self.biases)
             gov = self._governor
             assert gov is not None
             n = len(X)
             lo = 0
-            # The epoch in segments, each on the thread count the governor
-            # picks; the kernel's result does not depend on the cut or count.
-            while lo < n:
-                nthr, count = gov.plan(m, n - lo)
-                hi = min(n, lo + count)
-                t0 = time.perf_counter()
-                _kernels.train_epoch_fused(Xk, sp, sparse, Y, perm, m, weights, biases, acts,
-                                           deltas, eta, lmbda, cost_kind, scal, ident, lo, hi,
-                                           nthr)
-                gov.record(nthr, hi - lo, time.perf_counter() - t0, m)
-                lo = hi
+            try:
+                # The epoch in segments, each on the thread count the governor
+                # picks; the kernel's result does not depend on the cut or count.
+                while lo < n:
+                    nthr, count = gov.plan(m, n - lo)
+                    hi = min(n, lo + count)
+                    t0 = time.perf_counter()
+                    _kernels.train_epoch_fused(Xk, sp, sparse, Yk, perm, m, sizes, wflat, bflat,
+                                               aflat, dflat, eta, lmbda, cost_kind, scal, ident,
+                                               lo, hi, nthr)
+                    gov.record(nthr, hi - lo, time.perf_counter() - t0, m)
+                    lo = hi
+            finally:
+                _inplace_unpack(wflat, self.weights)
+                _inplace_unpack(bflat, self.biases)
             return
         k = self._k
         n = len(X)

@@ -7,7 +7,7 @@ import pytest
 
 from nnvec import _kernels as K
 from nnvec import _numpy_kernels as N
-from nnvec.engine import _kernel_inputs
+from nnvec.engine import _kernel_inputs, _packed
 
 SHAPES = [(1, 1), (1, 7), (3, 1), (10, 30), (7, 10), (64, 100), (128, 784)]
 DTYPES = [np.float64, np.float32]
@@ -177,7 +177,8 @@ def test_forward_rows_fused_matches_numpy(n, dtype):
     Ws = tuple((rng.standard_normal((o, i)) * 3).astype(dtype) for i, o in zip(sizes[:-1], sizes[1:]))
     bs = tuple(rng.standard_normal(o).astype(dtype) for o in sizes[1:])
     out = np.full((n, sizes[-1]), np.nan, dtype)
-    K.forward_rows_fused(*_kernel_inputs(X, Ws[0], dtype), Ws, bs, out, np.zeros(1, dtype))
+    K.forward_rows_fused(*_kernel_inputs(X, sizes, dtype), np.array(sizes), _packed(Ws),
+                         _packed(bs), out, np.zeros(1, dtype))
     a = X.astype(np.float64)
     for W, b in zip(Ws, bs):
         z = a @ W.T.astype(np.float64) + b

@@ -8,7 +8,7 @@ import nnvec
 from nnvec import _kernels as K
 from nnvec import _numpy_kernels as N
 from nnvec.checkpoint import fingerprint
-from nnvec.engine import _kernel_inputs
+from nnvec.engine import _kernel_inputs, _packed
 from nnvec.sparse import SparseImages
 
 
@@ -155,8 +155,8 @@ def test_forward_rows_fused_sparse_matches_numpy(dtype):
     Ws = tuple((rng.standard_normal((o, i)) * 3).astype(dtype) for i, o in zip(sizes[:-1], sizes[1:]))
     bs = tuple(rng.standard_normal(o).astype(dtype) for o in sizes[1:])
     out = np.full((len(img), 4), np.nan, dtype)
-    K.forward_rows_fused(*_kernel_inputs(SparseImages.from_dense(img), Ws[0], dtype), Ws, bs,
-                         out, np.zeros(1, dtype))
+    K.forward_rows_fused(*_kernel_inputs(SparseImages.from_dense(img), sizes, dtype),
+                         np.array(sizes), _packed(Ws), _packed(bs), out, np.zeros(1, dtype))
     a = dense(img, np.float64)
     for W, b in zip(Ws, bs):
         z = a @ W.T.astype(np.float64) + b
