@@ -298,6 +298,7 @@ class Network(BaseNetwork):
             gov = self._governor
             assert gov is not None
             n = len(X)
+            m = min(m, n)  # as in _prepare_training: the scratch holds min(m, n) rows
             lo = 0
             try:
                 # The epoch in segments, each on the thread count the governor
