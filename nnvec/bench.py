@@ -136,8 +136,12 @@ def machine_info():
     }
 
 
-def run(sizes, batch_sizes, variants, repeats, n_samples=None, data_dir=None, out=sys.stdout):
-    """Measure; return a dict of machine info, peaks and one record per (variant, m)."""
+def run(sizes, batch_sizes, variants, repeats, n_samples=None, data_dir=None, out=sys.stdout,
+        peaks=None):
+    """Measure; return a dict of machine info, peaks and one record per (variant, m).
+
+    ``peaks``: the matmul peaks (GFLOP/s per dtype name) if already measured.
+    """
     from .mnist import load_mnist
 
     (X, y), _, _ = load_mnist(data_dir)
@@ -150,10 +154,24 @@ def run(sizes, batch_sizes, variants, repeats, n_samples=None, data_dir=None, ou
     data = {"float64": X, "float32": X.astype(np.float32)}
     if any(v in SPARSE_VARIANTS for v in variants):
         data["sparse"] = load_mnist(data_dir, compact=True)[0][0][:n]
+    if peaks is None:
+        peaks = measure_peaks(out)
+    return _run(sizes, batch_sizes, variants, repeats, X, y, data, peaks)
+
+
+def measure_peaks(out=sys.stdout):
+    """The matmul peaks, float64 and float32 (GFLOP/s), printed."""
     peaks = {dt: matmul_peak(np.dtype(dt)) for dt in ("float64", "float32")}
     print(f"matmul peak (numpy BLAS, 2048^3, median of 5): float64 {peaks['float64']:.1f} "
           f"GFLOP/s, float32 {peaks['float32']:.1f} GFLOP/s", file=out)
+    return peaks
+
+
+def _run(sizes, batch_sizes, variants, repeats, X, y, data, peaks):
+    """``run`` on loaded data."""
     from .progress import Progress
+
+    n = len(X)
 
     records = []
     bar = Progress(len(batch_sizes) * repeats, "bench rounds")
@@ -389,6 +407,102 @@ def run_peers(sizes, batch_sizes, dtypes, repeats, n_samples=None, data_dir=None
     return records
 
 
+#: the network shapes ``nnvec bench --grid`` times, small to large
+GRID_SHAPES = ([784, 30, 10], [784, 100, 10], [784, 300, 10], [784, 1000, 10],
+               [784, 100, 100, 10], [784, 500, 300, 10])
+#: nnvec's default, its two strategies, and the plain numpy (BLAS) engine
+GRID_VARIANTS = ("numba", "numba-fused", "numba-batched", "numpy")
+GRID_LABELS = {"numba": "auto", "numba-fused": "fused", "numba-batched": "batched",
+               "numpy": "numpy"}
+
+
+def run_grid(batch_sizes, repeats, n_samples=10_000, data_dir=None, with_peers=False,
+             shapes=GRID_SHAPES, out=sys.stdout):
+    """Time nnvec's strategies (and the peers, if asked) over a grid of network shapes.
+
+    Every shape and mini-batch size gets its own interleaved ``run`` (float64;
+    seconds are per epoch of ``n_samples`` images); with ``with_peers`` also
+    ``run_peers``, whose interleaved nnvec-vs-peer ratio is kept as it is.
+    Returns a dict of machine info, peaks and one record per (shape, m).
+    """
+    import io
+
+    from .progress import Progress
+
+    peaks = measure_peaks(out)
+    records = []
+    bar = Progress(len(shapes), "grid shapes")
+    for sizes in shapes:
+        res = run(sizes, batch_sizes, list(GRID_VARIANTS), repeats, n_samples, data_dir,
+                  io.StringIO(), peaks)
+        peer_recs = (run_peers(sizes, batch_sizes, ["float64"], repeats, n_samples, data_dir)
+                     if with_peers else [])
+        for m in batch_sizes:
+            rs = {r["variant"]: r for r in res["records"] if r["m"] == m}
+            med = {GRID_LABELS[v]: rs[v]["median_s"] for v in GRID_VARIANTS}
+            best = min(med[k] for k in ("fused", "batched", "numpy"))
+            rec = {"sizes": list(sizes), "m": m, "n_samples": rs["numba"]["n_samples"],
+                   "flops_per_sample": epoch_flops(sizes, 1, 1)[1],
+                   "seconds": {GRID_LABELS[v]: rs[v]["seconds"] for v in GRID_VARIANTS},
+                   "median_s": med, "gflops": {GRID_LABELS[v]: rs[v]["gflops"]
+                                               for v in GRID_VARIANTS},
+                   "pct_peak": rs["numba"]["pct_peak"], "auto_vs_best": med["auto"] / best,
+                   "auto_strategy": _auto_strategy(sizes, m)}
+            for pr in peer_recs:
+                if pr["m"] == m:
+                    rec["peers"] = {"fastest": pr["fastest_peer"],
+                                    "fastest_s": pr["median_s"][pr["fastest_peer"]],
+                                    "nnvec_s": pr["median_s"]["nnvec"], "lead": pr["lead"],
+                                    "median_s": pr["median_s"], "accuracy": pr["accuracy"]}
+            records.append(rec)
+            print(f"  {sizes} m={m}: auto ({rec['auto_strategy']}) {med['auto']:.3f} s, fused "
+                  f"{med['fused']:.3f}, batched {med['batched']:.3f}, numpy {med['numpy']:.3f}; "
+                  f"auto / best = {rec['auto_vs_best']:.2f}"
+                  + (f"; fastest peer {rec['peers']['fastest']}: nnvec "
+                     f"{rec['peers']['lead']:.2f}x faster" if "peers" in rec else ""),
+                  file=out, flush=True)
+        bar.update(1, str(sizes))
+    bar.close()
+    return {"machine": machine_info(), "peaks_gflops": peaks, "records": records}
+
+
+def _auto_strategy(sizes, m):
+    from .engine import auto_strategy
+
+    return auto_strategy(sizes, m)
+
+
+def report_grid(result, out=sys.stdout):
+    """The ``--grid`` table: seconds per epoch per strategy, GFLOP/s, auto's ratio."""
+    recs = result["records"]
+    if not recs:
+        return
+    r0 = recs[0]
+    peers = any("peers" in r for r in recs)
+    print(f"\nnnvec bench --grid: float64, seconds per epoch of {r0['n_samples']} images, "
+          f"median of {len(r0['seconds']['auto'])} interleaved repeats; matmul peak "
+          f"{result['peaks_gflops']['float64']:.1f} GFLOP/s", file=out)
+    head = (f"{'sizes':<20} {'m':>4} {'MFLOP/img':>9} {'auto':>13} {'fused':>7} {'batched':>7} "
+            f"{'numpy':>7} {'auto/best':>9} {'GFLOP/s':>7} {'%peak':>5}"
+            + (f"  {'fastest peer':<18} {'lead':>5}" if peers else ""))
+    print(head, file=out)
+    print("-" * len(head), file=out)
+    for r in recs:
+        med = r["median_s"]
+        auto = f"{med['auto']:.3f} ({r['auto_strategy'][0]})"
+        line = (f"{str(r['sizes']):<20} {r['m']:>4} {r['flops_per_sample'] / 1e6:>9.2f} "
+                f"{auto:>13} {med['fused']:>7.3f} {med['batched']:>7.3f} {med['numpy']:>7.3f} "
+                f"{r['auto_vs_best']:>9.2f} {r['gflops']['auto']:>7.1f} {r['pct_peak']:>4.0f}%")
+        if "peers" in r:
+            p = r["peers"]
+            line += f"  {p['fastest'] + ' ' + format(p['fastest_s'], '.3f'):<18} {p['lead']:>4.2f}x"
+        print(line, file=out)
+    print("auto: (f)used or (b)atched, as nnvec chose; auto/best = auto's time / the fastest of "
+          "fused, batched and numpy" + ("; lead = fastest peer's time / nnvec's, timed "
+                                       "interleaved in --peers' own run" if peers else ""),
+          file=out)
+
+
 def report_peers(records, out):
     """The ``--peers`` table: seconds per epoch, accuracy check, nnvec's lead."""
     from .peers import ACCURACY_TOLERANCE
@@ -417,8 +531,10 @@ def report_peers(records, out):
 def add_parser(sub):
     """Register the ``bench`` subcommand."""
     p = sub.add_parser("bench", help="time one training epoch per engine; speedups and %% of peak")
-    p.add_argument("--sizes", type=int, nargs="+", default=[784, 30, 10])
-    p.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 10, 100, 1000])
+    p.add_argument("--sizes", type=int, nargs="+", default=None,
+                   help="network shape (default 784 30 10; --grid times its own shapes)")
+    p.add_argument("--batch-sizes", type=int, nargs="+", default=None,
+                   help="mini-batch sizes (default 1 10 100 1000; with --grid 10 100)")
     p.add_argument("--dtype", nargs="+", choices=["float64", "float32"],
                    default=["float64", "float32"], help="nnvec dtypes to time (default: both)")
     p.add_argument("--repeats", type=int, default=5, help="interleaved repeats; medians (default 5)")
@@ -431,6 +547,9 @@ def add_parser(sub):
     p.add_argument("--peers", action="store_true",
                    help="instead: nnvec beside JAX and PyTorch implementations of the same "
                         "epoch (whichever is installed: the peers extra), accuracy-checked")
+    p.add_argument("--grid", action="store_true",
+                   help="instead: nnvec's strategies and numpy over a grid of network shapes "
+                        "(float64, --samples default 10,000; with --peers, the peers too)")
     p.add_argument("--strategies", action="store_true",
                    help="also time the numba fused and batched strategies separately")
     p.add_argument("--no-baselines", action="store_true",
@@ -474,6 +593,26 @@ def _run_mode(args, out, key, measure, report_fn):
     return 0
 
 
+def _run_grid(args, out):
+    t0 = time.perf_counter()
+    result = run_grid(args.batch_sizes, args.repeats, args.samples or 10_000, args.data_dir,
+                      args.peers, out=out)
+    result["command"] = "nnvec " + " ".join(args.argv)
+    result["date"] = time.strftime("%Y-%m-%d")
+    report_grid(result, out)
+    print(f"(bench took {time.perf_counter() - t0:.0f} s)", file=out)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=1, default=str)
+        print(f"Wrote {args.json}", file=out)
+    if args.plot:
+        from .plotting import plot_grid
+
+        plot_grid(result["records"], args.plot)
+        print(f"Wrote {args.plot}", file=out)
+    return 0
+
+
 def check_args(args):
     """Every check that needs no data or timing; raises ValueError/ImportError."""
     from . import _validation as V
@@ -485,7 +624,16 @@ def check_args(args):
             raise ImportError("--peers needs JAX or PyTorch installed: pip install 'nnvec[peers]'")
         if args.busy:
             raise ValueError("--peers and --busy are separate benchmarks; give one")
+    if args.grid and args.busy:
+        raise ValueError("--grid and --busy are separate benchmarks; give one")
 
+    if args.grid and args.sizes is not None:
+        raise ValueError("--grid times its own network shapes (nnvec.bench.GRID_SHAPES); "
+                         "drop --sizes, or drop --grid to time one shape")
+    if args.sizes is None:
+        args.sizes = [784, 30, 10]
+    if args.batch_sizes is None:
+        args.batch_sizes = [10, 100] if args.grid else [1, 10, 100, 1000]
     if args.threads is not None:
         V.check_positive_int(args.threads, "--threads")
     V.check_positive_int(args.repeats, "--repeats")
@@ -512,6 +660,8 @@ def main(args, out=sys.stdout):
         rc = _rerun_with_threads(args.threads, args.argv)
         if rc is not None:
             return rc
+    if args.grid:
+        return _run_grid(args, out)
     if args.peers:
         return _run_mode(args, out, "peers", lambda: run_peers(
             args.sizes, args.batch_sizes, args.dtype, args.repeats, args.samples,

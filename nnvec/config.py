@@ -16,7 +16,8 @@ stale compiled kernel in the cache. Edit them there.
 from ._kernels import CHUNK, FASTMATH, FORWARD_BLOCK, SPLIT_ALIGN, SPLIT_MIN_WEIGHTS
 
 __all__ = ["CHUNK", "FASTMATH", "FORWARD_BLOCK", "SPLIT_ALIGN", "SPLIT_MIN_WEIGHTS",
-           "PARALLEL_MIN_BATCH", "SETTLE_S", "SEGMENT_S", "MULTI_MAX_BATCHES", "PROBE_S",
+           "PARALLEL_MIN_BATCH", "AUTO_BATCHED_MIN_M", "AUTO_BATCHED_MIN_WEIGHTS",
+           "SETTLE_S", "SEGMENT_S", "MULTI_MAX_BATCHES", "PROBE_S",
            "PROBE_MAX_BATCHES", "PROBE_GAP_MIN_S", "PROBE_GAP_MAX_S", "PROBE_BUDGET",
            "SWITCH_MARGIN", "WINS_TO_GROW", "FIRST_BATCHES"]
 
@@ -24,6 +25,12 @@ __all__ = ["CHUNK", "FASTMATH", "FORWARD_BLOCK", "SPLIT_ALIGN", "SPLIT_MIN_WEIGH
 #: below this many examples per mini-batch the fused kernel runs on one
 #: thread: a parallel region costs more than the work it would split.
 PARALLEL_MIN_BATCH = 4
+#: strategy="auto" runs the batched (BLAS) path, not the fused kernel, at
+#: mini-batches of at least this many examples through hidden-to-hidden
+#: layers of at least this many weights in all (engine.auto_strategy;
+#: measured with ``nnvec bench --grid``)
+AUTO_BATCHED_MIN_M = 50
+AUTO_BATCHED_MIN_WEIGHTS = 65_536
 
 # --------------------------------------------- thread governor (_threads)
 #: seconds a normal segment aims to last at the current count's speed

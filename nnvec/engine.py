@@ -31,7 +31,7 @@ from . import _kernels, _numpy_kernels
 from . import _validation as V
 from ._registry import register
 from ._threads import available_cores, numba_pool_size, shared_governor
-from .config import PARALLEL_MIN_BATCH
+from .config import AUTO_BATCHED_MIN_M, AUTO_BATCHED_MIN_WEIGHTS, PARALLEL_MIN_BATCH
 from .costs import CrossEntropyCost, QuadraticCost
 from .network import BaseNetwork
 from .sparse import SparseImages
@@ -39,10 +39,24 @@ from .sparse import SparseImages
 ENGINES = {"numba": _kernels, "numpy": _numpy_kernels}
 #: "fused": the whole epoch in one numba call (hand-written loops, no BLAS);
 #: "batched": a Python loop over mini-batches, numpy BLAS for the products and
-#: numba (or numpy) for the elementwise work. "auto" is "fused" wherever the
-#: fused kernel applies (built-in costs): measured with ``nnvec bench
-#: --strategies`` it is faster at every m from 1 to 1000 here.
+#: numba (or numpy) for the elementwise work. "auto": see ``auto_strategy``.
 STRATEGIES = ("auto", "fused", "batched")
+
+
+def auto_strategy(sizes, m):
+    """What ``strategy="auto"`` runs for a network of ``sizes`` at mini-batch size ``m``.
+
+    "fused" (the whole-epoch kernel), except where BLAS wins: mini-batches of
+    at least ``AUTO_BATCHED_MIN_M`` through hidden-to-hidden layers with at
+    least ``AUTO_BATCHED_MIN_WEIGHTS`` weights in all, where BLAS's
+    cache-blocked products outrun the kernel's register-blocked loops
+    (measured with ``nnvec bench --grid``; see the README). A rule of shape
+    and ``m`` only, never a timing, so a seed always gives the same weights.
+    """
+    hidden = sum(a * b for a, b in zip(sizes[1:-1], sizes[2:]))
+    if m >= AUTO_BATCHED_MIN_M and hidden >= AUTO_BATCHED_MIN_WEIGHTS:
+        return "batched"
+    return "fused"
 
 
 def _kernel_inputs(X, sizes, dtype):
@@ -128,9 +142,11 @@ class Network(BaseNetwork):
         How the numba engine walks an epoch. "fused": the whole epoch in one
         compiled call, hand-written register-blocked loops, no BLAS.
         "batched": a Python loop over mini-batches, numpy's BLAS for the
-        matrix products, numba for the elementwise work. "auto": fused below
-        wherever it applies (the built-in costs), batched for a user-defined
-        cost (chosen by measurement; see the README's speed table).
+        matrix products, numba for the elementwise work. "auto": by network
+        shape and mini-batch size (``auto_strategy``: batched for large
+        hidden-to-hidden layers at m >= 50, else fused; chosen from ``nnvec
+        bench --grid``), and batched for a user-defined cost, which the fused
+        kernel cannot run.
     threads : int, optional
         Threads for the fused kernel and for prediction. Default (None):
         chosen while training, by measurement, between one thread and
@@ -212,10 +228,13 @@ class Network(BaseNetwork):
             return (1,)
         return (1, top)
 
-    def _use_fused(self):
+    def _use_fused(self, m=1):
+        """Whether training at mini-batch size ``m`` runs the fused kernel."""
         if self.engine != "numba" or self.cost not in (QuadraticCost, CrossEntropyCost):
             return False
-        return self.strategy in ("auto", "fused")
+        if self.strategy == "auto":
+            return auto_strategy(self.sizes, m) == "fused"
+        return self.strategy == "fused"
 
     def _forward_rows(self, X):
         if self.engine != "numba":
@@ -272,7 +291,7 @@ class Network(BaseNetwork):
     # ------------------------------------------------------------ training
     def _prepare_training(self, X, Y, m):
         m = min(m, len(X))
-        if self._use_fused():
+        if self._use_fused(m):
             rows = m * sum(self.sizes[1:])  # every layer's (m, n_l) outputs, packed
             self._fused = (np.array(self.sizes, np.int64), np.empty(rows, self.dtype),
                            np.empty(rows, self.dtype), np.zeros(2, self.dtype),

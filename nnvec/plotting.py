@@ -74,3 +74,36 @@ def plot_experiment_grid(curves, path):
         ax.axis("off")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
+
+
+def plot_grid(records, path):
+    """``nnvec bench --grid``: seconds per epoch and GFLOP/s against the network's size.
+
+    One line per strategy and mini-batch size; x is the matmul FLOPs per image
+    (``nnvec.bench.epoch_flops``), so the shapes sit in order of work.
+    """
+    fig = new_figure((11, 4.2), 1, 2)
+    t_ax, g_ax = fig.axes
+    ms = sorted({r["m"] for r in records})
+    styles = {"auto": "o-", "fused": "s--", "batched": "^--", "numpy": "v:"}
+    for m in ms:
+        rs = sorted((r for r in records if r["m"] == m), key=lambda r: r["flops_per_sample"])
+        x = [r["flops_per_sample"] / 1e6 for r in rs]
+        for k, style in styles.items():
+            t_ax.plot(x, [r["median_s"][k] for r in rs], style, label=f"{k}, m={m}",
+                      alpha=1.0 if k == "auto" else 0.6)
+            g_ax.plot(x, [r["gflops"][k] for r in rs], style, label=f"{k}, m={m}",
+                      alpha=1.0 if k == "auto" else 0.6)
+    for ax, ylabel in ((t_ax, f"seconds per epoch ({records[0]['n_samples']} images)"),
+                       (g_ax, "useful GFLOP/s")):
+        ax.set_xscale("log")
+        ax.set_xlabel("MFLOP per image (network size)")
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3, which="both")
+    t_ax.set_yscale("log")
+    g_ax.legend(fontsize=7, ncol=2)
+    fig.suptitle("nnvec bench --grid: " + ", ".join(
+        str(r["sizes"]) for r in sorted((r for r in records if r["m"] == ms[0]),
+                                        key=lambda r: r["flops_per_sample"])), fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)

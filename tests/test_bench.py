@@ -121,3 +121,83 @@ def test_bench_threads_runs_the_given_argv_in_a_child_not_replacing_the_caller(t
     saved = json.loads(out.read_text())
     assert saved["machine"]["numba_threads"] == 1  # the child's pool
     assert saved["command"] == "nnvec " + " ".join(argv)
+
+
+def test_auto_strategy_is_a_rule_of_shape_and_batch_size():
+    from nnvec.config import AUTO_BATCHED_MIN_M
+    from nnvec.engine import auto_strategy
+
+    big = [784, 500, 300, 10]  # 150,000 + 3,000 hidden-to-hidden weights
+    assert auto_strategy(big, 100) == auto_strategy(big, AUTO_BATCHED_MIN_M) == "batched"
+    assert auto_strategy(big, AUTO_BATCHED_MIN_M - 1) == "fused"
+    for sizes in ([784, 30, 10], [784, 1000, 10], [784, 100, 100, 10]):
+        assert auto_strategy(sizes, 100) == auto_strategy(sizes, 10) == "fused"
+    net = nnvec.Network(big)
+    assert not net._use_fused(100) and net._use_fused(10)
+    assert nnvec.Network(big, strategy="fused")._use_fused(100)
+
+
+@pytest.mark.parametrize("sizes", [[9, 4], [9, 8, 7, 6, 3], [9, 13, 12, 11, 10, 3]])
+def test_fused_kernel_trains_any_depth_like_the_reference(sizes):
+    # The fused kernel takes the layers packed in flat buffers: every depth,
+    # and a read-only input, run the same compiled code.
+    rng = np.random.default_rng(4)
+    X = rng.random((41, sizes[0]))
+    X.flags.writeable = False
+    y = rng.integers(0, sizes[-1], 41)
+    ref = nnvec.ReferenceNetwork(sizes, seed=3)
+    net = nnvec.Network(sizes, seed=3, strategy="fused")
+    ref.fit(X, y, epochs=2, batch_size=6, eta=2.0, lmbda=0.3)
+    net.fit(X, y, epochs=2, batch_size=6, eta=2.0, lmbda=0.3)
+    for a, b in zip(ref.weights + ref.biases, net.weights + net.biases, strict=True):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(net.predict_proba(X), ref.predict_proba(X), rtol=1e-12,
+                               atol=1e-13)
+
+
+def test_one_compiled_kernel_per_dtype_for_every_depth_and_input():
+    rng = np.random.default_rng(0)
+    for sizes in ([8, 5, 3], [8, 6, 5, 3], [8, 7, 6, 5, 3]):
+        for writeable in (True, False):
+            X = rng.random((30, 8))
+            X.flags.writeable = writeable
+            net = nnvec.Network(sizes, seed=0, strategy="fused")
+            net.fit(X, np.arange(30) % 3, epochs=1, batch_size=5, eta=1.0)
+            net.predict(X)
+    for kernel in (_kernels.train_epoch_fused, _kernels.forward_rows_fused):
+        f64 = [s for s in kernel.signatures if "float64" in str(s[0])]
+        assert len(f64) == 1, f64
+
+
+def test_bench_grid_times_each_shape_and_reports_auto_against_the_best(tmp_path):
+    import io
+
+    from nnvec import bench
+    from nnvec.plotting import plot_grid
+
+    out = io.StringIO()
+    shapes = ([784, 30, 10], [784, 20, 20, 10])
+    result = bench.run_grid([10, 50], 1, n_samples=200, shapes=shapes, out=out)
+    recs = result["records"]
+    assert [(r["sizes"], r["m"]) for r in recs] == [(list(s), m) for s in shapes for m in (10, 50)]
+    for r in recs:
+        med = r["median_s"]
+        assert set(med) == {"auto", "fused", "batched", "numpy"}
+        assert med["auto"] == np.median(r["seconds"]["auto"])
+        best = min(med["fused"], med["batched"], med["numpy"])
+        assert r["auto_vs_best"] == pytest.approx(med["auto"] / best, rel=1e-12)
+        assert r["flops_per_sample"] == bench.epoch_flops(r["sizes"], 1, 1)[1]
+        assert r["auto_strategy"] == "fused"  # small hidden layers
+    bench.report_grid(result, out)
+    text = out.getvalue()
+    assert "nnvec bench --grid: float64, seconds per epoch of 200 images" in text
+    assert "[784, 20, 20, 10]      50" in text
+    plot_grid(recs, tmp_path / "g.png")
+    assert (tmp_path / "g.png").stat().st_size > 10_000
+
+
+def test_bench_grid_refuses_sizes_and_busy(capsys):
+    assert main(["bench", "--grid", "--sizes", "784", "30", "10"]) == 2
+    assert "--grid times its own network shapes" in capsys.readouterr().err
+    assert main(["bench", "--grid", "--busy"]) == 2
+    assert "--grid and --busy are separate benchmarks" in capsys.readouterr().err
