@@ -495,12 +495,21 @@ def report_grid(result, out=sys.stdout):
                 f"{r['auto_vs_best']:>9.2f} {r['gflops']['auto']:>7.1f} {r['pct_peak']:>4.0f}%")
         if "peers" in r:
             p = r["peers"]
-            line += f"  {p['fastest'] + ' ' + format(p['fastest_s'], '.3f'):<18} {p['lead']:>4.2f}x"
+            line += (f"  {p['fastest'] + ' ' + format(p['fastest_s'], '.3f'):<18} "
+                     f"{p['lead']:>4.2f}x{'' if _peers_agree(p) else ' *'}")
         print(line, file=out)
     print("auto: (f)used or (b)atched, as nnvec chose; auto/best = auto's time / the fastest of "
           "fused, batched and numpy" + ("; lead = fastest peer's time / nnvec's, timed "
-                                       "interleaved in --peers' own run" if peers else ""),
+                                       "interleaved in --peers' own run; * = a peer's accuracy "
+                                       "after the one-epoch check differs from nnvec's by more "
+                                       "than 1 point" if peers else ""),
           file=out)
+
+
+def _peers_agree(p):
+    from .peers import ACCURACY_TOLERANCE
+
+    return all(abs(a["peer"] - a["nnvec"]) <= ACCURACY_TOLERANCE for a in p["accuracy"].values())
 
 
 def report_peers(records, out):
