@@ -462,6 +462,18 @@ def _update_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat, 
                       _layer_view(bflat, sizes, l, 1)[0, j0:j1], decay, neg_step)
 
 
+@fjit
+def _step_block(update, l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat, dflat, m,
+                t, nblk, decay, neg_step, zero):
+    """Block ``t`` of layer ``l``'s fused update if ``update``, else of its forward pass."""
+    if update:
+        _update_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat, dflat, m, t,
+                      nblk, decay, neg_step)
+    else:
+        _forward_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat, m, t, nblk,
+                       zero)
+
+
 #: a layer is split across threads only when it has at least this many
 #: weights; smaller layers cost less than a parallel region's start-up.
 SPLIT_MIN_WEIGHTS = 8192
@@ -526,45 +538,41 @@ def train_epoch_fused(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dfl
     for start in range(lo, hi, m):
         r = min(m, n - start)
         rows = perm[start:start + r]
-        for l in range(L):
+        scal[1] = -eta / r
+        neg_step = scal[1]
+        # Step s < L: layer s's forward pass; then layer 2L-1-s's BP2 and update,
+        # output layer first. One parallel loop serves both, so numba builds one
+        # parallel region (a compile of its own) for the kernel, not two.
+        for s in range(2 * L):
+            update = s >= L
+            l = 2 * L - 1 - s if update else s
+            if update and l == L - 1:  # BP1
+                for i in range(r):
+                    src = perm[start + i]
+                    for j in range(n_out):
+                        a = out[i, j]
+                        if cost_kind == 0:
+                            dl[i, j] = (a - Y[src, j]) * (a * (1 - a))
+                        else:
+                            dl[i, j] = a - Y[src, j]
+            if update and l > 0:  # BP2 needs this layer's weights before they change
+                _backward_delta(_layer_view(dflat, sizes, l, m), r, _weights_view(wflat, sizes, l),
+                                _layer_view(aflat, sizes, l - 1, m),
+                                _layer_view(dflat, sizes, l - 1, m), zero)
+            if update and l == 0 and sparse:
+                _scale_input_delta(_layer_view(dflat, sizes, 0, m), r,
+                                   _layer_view(bflat, sizes, 0, 1)[0], neg_step)
             nblk = _split_blocks(sizes[l + 1], sizes[l + 1] * sizes[l], nthr)
             # Both branches pass ``t`` as int64 (prange's index is unsigned), so
             # the helper compiles once, not once per call site's argument types.
             if nblk > 1:
                 for t in numba.prange(nblk):
-                    _forward_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat,
-                                   m, np.int64(t), nblk, zero)
+                    _step_block(update, l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat,
+                                aflat, dflat, m, np.int64(t), nblk, decay, neg_step, zero)
             else:
                 for t in range(nblk):
-                    _forward_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat,
-                                   m, np.int64(t), nblk, zero)
-        for i in range(r):
-            src = perm[start + i]
-            for j in range(n_out):
-                a = out[i, j]
-                if cost_kind == 0:
-                    dl[i, j] = (a - Y[src, j]) * (a * (1 - a))
-                else:
-                    dl[i, j] = a - Y[src, j]
-        scal[1] = -eta / r
-        neg_step = scal[1]
-        for l in range(L - 1, -1, -1):
-            if l > 0:  # BP2 needs this layer's weights before they change
-                _backward_delta(_layer_view(dflat, sizes, l, m), r, _weights_view(wflat, sizes, l),
-                                _layer_view(aflat, sizes, l - 1, m),
-                                _layer_view(dflat, sizes, l - 1, m), zero)
-            nblk = _split_blocks(sizes[l + 1], sizes[l + 1] * sizes[l], nthr)
-            if l == 0 and sparse:
-                _scale_input_delta(_layer_view(dflat, sizes, 0, m), r,
-                                   _layer_view(bflat, sizes, 0, 1)[0], neg_step)
-            if nblk > 1:
-                for t in numba.prange(nblk):
-                    _update_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat,
-                                  dflat, m, np.int64(t), nblk, decay, neg_step)
-            else:
-                for t in range(nblk):
-                    _update_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat,
-                                  dflat, m, np.int64(t), nblk, decay, neg_step)
+                    _step_block(update, l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat,
+                                aflat, dflat, m, np.int64(t), nblk, decay, neg_step, zero)
     if sparse:
         _transpose_into(sp[4], _weights_view(wflat, sizes, 0))
 
