@@ -395,7 +395,9 @@ def run_peers(sizes, batch_sizes, dtypes, repeats, n_samples=None, data_dir=None
             rec = {"sizes": list(sizes), "dtype": np.dtype(dt).name, "m": m, "n_samples": n,
                    "seconds": times, "median_s": med, "fastest_peer": fastest,
                    "lead": med[fastest] / med["nnvec"],
-                   "accuracy": {k: {"nnvec": c[0], "peer": c[1], "max_weight_diff": c[2]}
+                   "accuracy": {k: {"nnvec": c[0], "peer": c[1], "max_weight_diff": c[2],
+                                    "early_weight_diff": c[3],
+                                    "same_computation": peers.agrees(c, dt)}
                                 for k, c in checks.items()}}
             records.append(rec)
             if out is not None:
@@ -496,25 +498,35 @@ def report_grid(result, out=sys.stdout):
         if "peers" in r:
             p = r["peers"]
             line += (f"  {p['fastest'] + ' ' + format(p['fastest_s'], '.3f'):<18} "
-                     f"{p['lead']:>4.2f}x{'' if _peers_agree(p) else ' *'}")
+                     f"{p['lead']:>4.2f}x{_check_mark(p['accuracy'])}")
         print(line, file=out)
     print("auto: (f)used or (b)atched, as nnvec chose; auto/best = auto's time / the fastest of "
-          "fused, batched and numpy" + ("; lead = fastest peer's time / nnvec's, timed "
-                                       "interleaved in --peers' own run; * = a peer's accuracy "
-                                       "after the one-epoch check differs from nnvec's by more "
-                                       "than 1 point" if peers else ""),
-          file=out)
+          "fused, batched and numpy", file=out)
+    if peers:
+        print("lead = fastest peer's time / nnvec's, timed interleaved in --peers' own run; "
+              + CHECK_LEGEND, file=out)
 
 
-def _peers_agree(p):
+#: what the marks after a peer result mean
+CHECK_LEGEND = ("* = a peer's test accuracy after the one-epoch check differs from nnvec's by "
+                "more than 1 point while their weights after the first mini-batches agree "
+                "(chaotic training); ! = those weights differ: not the same computation")
+
+
+def _check_mark(accuracy):
+    """'' (agrees), ' *' (accuracy differs, early weights agree) or ' !' (weights differ)."""
     from .peers import ACCURACY_TOLERANCE
 
-    return all(abs(a["peer"] - a["nnvec"]) <= ACCURACY_TOLERANCE for a in p["accuracy"].values())
+    if any(a.get("same_computation") is False for a in accuracy.values()):
+        return " !"
+    if any(abs(a["peer"] - a["nnvec"]) > ACCURACY_TOLERANCE for a in accuracy.values()):
+        return " *"
+    return ""
 
 
 def report_peers(records, out):
     """The ``--peers`` table: seconds per epoch, accuracy check, nnvec's lead."""
-    from .peers import ACCURACY_TOLERANCE
+    from .peers import EARLY_BATCHES
 
     if not records:
         return
@@ -529,12 +541,14 @@ def report_peers(records, out):
     for r in records:
         acc = r["accuracy"]
         first = next(iter(acc.values()))["nnvec"] if acc else float("nan")
-        ok = all(abs(a["peer"] - a["nnvec"]) <= ACCURACY_TOLERANCE for a in acc.values())
         accs = " ".join(f"{a['peer']:.4f}" for a in acc.values())
+        early = max((a.get("early_weight_diff", float("nan")) for a in acc.values()),
+                    default=float("nan"))
         print(f"{r['dtype']:<8} {r['m']:>5} " + " ".join(f"{r['median_s'][k]:>9.4f}" for k in keys)
-              + f" {r['lead']:>5.2f}x  {first:.4f} / {accs}{'' if ok else '  MISMATCH'}",
-              file=out)
-    print("lead = the fastest peer's time / nnvec's (above 1: nnvec is faster)", file=out)
+              + f" {r['lead']:>5.2f}x  {first:.4f} / {accs}{_check_mark(acc)}"
+              f"  (weights after {EARLY_BATCHES} mini-batches within {early:.1e})", file=out)
+    print("lead = the fastest peer's time / nnvec's (above 1: nnvec is faster); " + CHECK_LEGEND,
+          file=out)
 
 
 def add_parser(sub):
