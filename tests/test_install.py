@@ -1,5 +1,6 @@
 """A regular install (a wheel, not the checkout) trains offline on its own MNIST."""
 
+import json
 import os
 import pathlib
 import shutil
@@ -54,3 +55,25 @@ def test_a_wheel_installed_in_a_fresh_venv_trains_from_an_unrelated_directory(tm
     where = subprocess.run([str(py), "-c", "import nnvec.mnist as m; print(m.find_data_dir())"],
                            cwd=elsewhere, env=env, capture_output=True, text=True, check=True)
     assert "site-packages" in where.stdout and "mnist_data" in where.stdout
+
+    # A second process loads the fused kernels that `nnvec train` compiled, for
+    # another network shape and dense float64 input (train used SparseImages):
+    # one compiled kernel serves them all, and the on-disk cache is used.
+    again = subprocess.run([str(py), "-c", CACHED_KERNELS], cwd=elsewhere, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    stats = json.loads(again.stdout.strip().splitlines()[-1])
+    assert stats == {"hits": 2, "misses": 0}
+
+
+CACHED_KERNELS = r"""
+import json, numpy as np, nnvec
+from nnvec import _kernels as K
+X = np.random.default_rng(0).random((40, 784))
+net = nnvec.Network([784, 12, 11, 10], seed=0, strategy="fused")
+net.fit(X, np.arange(40) % 10, epochs=1, batch_size=7, eta=1.0)
+net.predict(X)
+kernels = (K.train_epoch_fused, K.forward_rows_fused)
+print(json.dumps({"hits": sum(sum(d.stats.cache_hits.values()) for d in kernels),
+                  "misses": sum(sum(d.stats.cache_misses.values()) for d in kernels)}))
+"""
