@@ -616,18 +616,23 @@ def _run_mode(args, out, key, measure, report_fn):
     return 0
 
 
-def _run_grid(args, out):
-    t0 = time.perf_counter()
-    result = run_grid(args.batch_sizes, args.repeats, args.samples or 10_000, args.data_dir,
-                      args.peers, out=out)
+def _report_and_save(args, out, result, t0, report_fn):
+    """Stamp ``result`` with the command and date, print its table, write ``--json``."""
     result["command"] = "nnvec " + " ".join(args.argv)
     result["date"] = time.strftime("%Y-%m-%d")
-    report_grid(result, out)
+    report_fn(result, out)
     print(f"(bench took {time.perf_counter() - t0:.0f} s)", file=out)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=1, default=str)
         print(f"Wrote {args.json}", file=out)
+
+
+def _run_grid(args, out):
+    t0 = time.perf_counter()
+    result = run_grid(args.batch_sizes, args.repeats, args.samples or 10_000, args.data_dir,
+                      args.peers, out=out)
+    _report_and_save(args, out, result, t0, report_grid)
     if args.plot:
         from .plotting import plot_grid
 
@@ -704,14 +709,7 @@ def main(args, out=sys.stdout):
     t0 = time.perf_counter()
     result = run(args.sizes, args.batch_sizes, variants, args.repeats, args.samples,
                  args.data_dir, out)
-    result["command"] = "nnvec " + " ".join(args.argv)
-    result["date"] = time.strftime("%Y-%m-%d")
-    report(result, out)
-    print(f"(bench took {time.perf_counter() - t0:.0f} s)", file=out)
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(result, f, indent=1, default=str)
-        print(f"Wrote {args.json}", file=out)
+    _report_and_save(args, out, result, t0, report)
     if args.plot:
         from .plotting import plot_speedups
 
