@@ -669,6 +669,12 @@ def check_args(args):
         V.check_positive_int(m, "--batch-sizes")
     if args.samples is not None:
         V.check_positive_int(args.samples, "--samples")
+    if args.peers:  # the peers' epochs take whole mini-batches: refuse now, not minutes in
+        n = args.samples or (10_000 if args.grid else 50_000)
+        for m in args.batch_sizes:
+            if n % m:
+                raise ValueError(f"--peers times epochs of whole mini-batches: {n} samples is "
+                                 f"not a multiple of m={m}; choose --samples accordingly")
     sizes = V.check_sizes(args.sizes)
     if sizes[0] != 784 or sizes[-1] != 10:
         raise ValueError(f"bench trains on MNIST: sizes must start with 784 and end with 10; "

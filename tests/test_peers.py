@@ -75,3 +75,13 @@ def test_run_peers_times_and_checks_each_installed_peer():
     assert "weights after 10 mini-batches within" in out.getvalue()
     (row,) = [line for line in out.getvalue().splitlines() if line.startswith("float64")]
     assert " !" not in row and " *" not in row
+
+
+def test_bench_peers_refuses_samples_that_split_a_mini_batch_before_timing(monkeypatch, capsys):
+    from nnvec.cli import main
+
+    monkeypatch.setattr(peers, "available", lambda: ["jax"])  # reach the check without JAX
+    assert main(["bench", "--peers", "--samples", "995", "--batch-sizes", "10"]) == 2
+    assert "995 samples is not a multiple of m=10" in capsys.readouterr().err
+    assert main(["bench", "--grid", "--peers", "--batch-sizes", "10", "300"]) == 2
+    assert "10000 samples is not a multiple of m=300" in capsys.readouterr().err
