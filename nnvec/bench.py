@@ -559,7 +559,7 @@ def add_parser(sub):
     p.add_argument("--batch-sizes", type=int, nargs="+", default=None,
                    help="mini-batch sizes (default 1 10 100 1000; with --grid 10 100)")
     p.add_argument("--dtype", nargs="+", choices=["float64", "float32"],
-                   default=["float64", "float32"], help="nnvec dtypes to time (default: both)")
+                   default=None, help="nnvec dtypes to time (default: both; --grid: float64)")
     p.add_argument("--repeats", type=int, default=5, help="interleaved repeats; medians (default 5)")
     p.add_argument("--samples", type=int, default=None,
                    help="time epochs over the first N training images (default: all 50,000)")
@@ -658,6 +658,10 @@ def check_args(args):
     if args.grid and args.sizes is not None:
         raise ValueError("--grid times its own network shapes (nnvec.bench.GRID_SHAPES); "
                          "drop --sizes, or drop --grid to time one shape")
+    if args.grid and args.dtype is not None:
+        raise ValueError("--grid times float64 only; drop --dtype")
+    if args.dtype is None:
+        args.dtype = ["float64", "float32"]
     if args.sizes is None:
         args.sizes = [784, 30, 10]
     if args.batch_sizes is None:

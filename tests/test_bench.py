@@ -203,3 +203,5 @@ def test_bench_grid_refuses_sizes_and_busy(capsys):
     assert "--grid times its own network shapes" in capsys.readouterr().err
     assert main(["bench", "--grid", "--busy"]) == 2
     assert "--grid and --busy are separate benchmarks" in capsys.readouterr().err
+    assert main(["bench", "--grid", "--dtype", "float32"]) == 2
+    assert "--grid times float64 only" in capsys.readouterr().err
