@@ -155,6 +155,8 @@ class Network(BaseNetwork):
         count; it may not exceed numba's pool (``NUMBA_NUM_THREADS``). The
         large layers' neurons are split across threads in blocks chosen so
         that training gives the same weights, bit for bit, for any count.
+        Training with the batched strategy runs its products on numpy's BLAS
+        threads (``OPENBLAS_NUM_THREADS``) instead.
 
     Attributes
     ----------
