@@ -340,7 +340,8 @@ def report_busy(records, out=sys.stdout):
               + f" {r['auto_vs_best']:>10.2f}", file=out)
 
 
-def run_peers(sizes, batch_sizes, dtypes, repeats, n_samples=None, data_dir=None, out=None):
+def run_peers(sizes, batch_sizes, dtypes, repeats, n_samples=None, data_dir=None, out=None,
+              mnist=None):
     """Time nnvec (default settings) beside every installed peer, interleaved.
 
     Returns one record per (dtype, m): medians per contender, the accuracy
@@ -354,7 +355,7 @@ def run_peers(sizes, batch_sizes, dtypes, repeats, n_samples=None, data_dir=None
     names = peers.available()
     if not names:
         raise ImportError("nnvec bench --peers needs JAX or PyTorch: pip install 'nnvec[peers]'")
-    (X, y), _, (X_test, y_test) = load_mnist(data_dir)
+    (X, y), _, (X_test, y_test) = mnist if mnist is not None else load_mnist(data_dir)
     if n_samples is not None:
         X, y = X[:n_samples], y[:n_samples]
     n = len(X)
@@ -427,18 +428,20 @@ def run_grid(batch_sizes, repeats, n_samples=10_000, data_dir=None, with_peers=F
     ``run_peers``, whose interleaved nnvec-vs-peer ratio is kept as it is.
     Returns a dict of machine info, peaks and one record per (shape, m).
     """
-    import io
-
+    from .mnist import load_mnist
     from .progress import Progress
 
+    mnist = load_mnist(data_dir)  # once for every shape
+    (X, y), _, _ = mnist
+    X, y = X[:n_samples], y[:n_samples]
     peaks = measure_peaks(out)
     records = []
     bar = Progress(len(shapes), "grid shapes")
     for sizes in shapes:
-        res = run(sizes, batch_sizes, list(GRID_VARIANTS), repeats, n_samples, data_dir,
-                  io.StringIO(), peaks)
-        peer_recs = (run_peers(sizes, batch_sizes, ["float64"], repeats, n_samples, data_dir)
-                     if with_peers else [])
+        res = _run(sizes, batch_sizes, list(GRID_VARIANTS), repeats, X, y, {"float64": X},
+                   peaks)
+        peer_recs = (run_peers(sizes, batch_sizes, ["float64"], repeats, n_samples, data_dir,
+                               mnist=mnist) if with_peers else [])
         for m in batch_sizes:
             rs = {r["variant"]: r for r in res["records"] if r["m"] == m}
             med = {GRID_LABELS[v]: rs[v]["median_s"] for v in GRID_VARIANTS}
