@@ -26,22 +26,30 @@ BLOCK_ROWS = 1024
 
 def _encode_rows(block):
     """``(entries per row, steps, vals)`` of a block of uint8 rows."""
-    rows, cols = np.nonzero(block)
-    vals = block[rows, cols]
-    starts = np.ones(len(rows), bool)
-    starts[1:] = rows[1:] != rows[:-1]
-    gaps = np.diff(cols, prepend=0)
-    gaps[starts] = cols[starts]
-    # a gap over 255 gets (step 255, intensity 0) entries in front of it
-    bridges = np.maximum(gaps - 1, 0) // 255
-    n = len(rows) + int(bridges.sum())
-    steps = np.full(n, 255, np.uint8)
-    out_vals = np.zeros(n, np.uint8)
-    where = np.arange(len(rows)) + np.cumsum(bridges)
-    steps[where] = gaps - 255 * bridges
-    out_vals[where] = vals
-    counts = np.bincount(rows, weights=bridges + 1, minlength=len(block)).astype(np.int64)
-    return counts, steps, out_vals
+    n, n_features = block.shape
+    flat = block.reshape(-1)
+    nonzero = flat != 0
+    counts = np.count_nonzero(nonzero.reshape(n, n_features), axis=1).astype(np.int64)
+    # Positions in the flattened block: within a row, a pixel's step is the
+    # difference of positions; a row's first step is its column.
+    idx = np.flatnonzero(nonzero)
+    vals = flat[idx]
+    gaps = np.empty(len(idx), np.int64)
+    np.subtract(idx[1:], idx[:-1], out=gaps[1:])
+    ends = np.cumsum(counts)
+    firsts = (ends - counts)[counts > 0]
+    gaps[firsts] = idx[firsts] % n_features
+    # A gap over 255 gets (step 255, intensity 0) entries in front of it; few
+    # pixels have one, so only they are looked at.
+    wide = np.flatnonzero(gaps > 255)
+    if len(wide) == 0:
+        return counts, gaps.astype(np.uint8), vals
+    bridges = (gaps[wide] - 1) // 255
+    gaps[wide] -= 255 * bridges
+    at = np.repeat(wide, bridges)
+    counts += np.bincount(np.searchsorted(ends, wide, side="right"), weights=bridges,
+                          minlength=n).astype(np.int64)
+    return counts, np.insert(gaps.astype(np.uint8), at, 255), np.insert(vals, at, 0)
 
 
 class SparseImages:

@@ -47,6 +47,38 @@ def test_toarray_holds_exactly_the_dense_values(dtype):
     assert S.nbytes < img.nbytes  # smaller than the uint8 images themselves
 
 
+def encode_by_loop(img):
+    """The step encoding written the plain way, one pixel at a time."""
+    indptr, steps, vals = [0], [], []
+    for row in img.reshape(len(img), -1):
+        prev = 0
+        for col in np.flatnonzero(row):
+            gap = int(col) - prev
+            while gap > 255:
+                steps.append(255)
+                vals.append(0)
+                gap -= 255
+            steps.append(gap)
+            vals.append(int(row[col]))
+            prev = int(col)
+        indptr.append(len(steps))
+    return indptr, steps, vals
+
+
+@pytest.mark.parametrize("n_features", [784, 1300, 3])
+def test_encoding_matches_a_per_pixel_loop(n_features):
+    img = awkward_images(60, n_features, seed=n_features)
+    if n_features > 1200:
+        img[4] = 0
+        img[4, [7, 1200, 1210]] = [5, 6, 7]     # gap 1193 mid-row: four bridges
+        img[5] = 0
+        img[5, [3, 513, 1023]] = [1, 2, 3]      # gaps of exactly 510: one bridge, not two
+    S = SparseImages.from_dense(img)
+    indptr, steps, vals = encode_by_loop(img)
+    assert S.indptr.tolist() == indptr
+    assert S.steps.tolist() == steps and S.vals.tolist() == vals
+
+
 def test_row_selection_matches_dense_indexing():
     img = awkward_images()
     S, X = SparseImages.from_dense(img), dense(img, np.float64)
