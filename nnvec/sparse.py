@@ -142,19 +142,21 @@ class SparseImages:
             raise ValueError("images must have shape (n_samples, n_features) or "
                              f"(n_samples, rows, cols) with n_samples >= 1; got {images.shape}")
         flat = images.reshape(len(images), -1)
-        # Two passes over blocks of rows (count, then fill the final arrays):
-        # no temporary grows with the whole data set.
+        # One pass over blocks of rows; the blocks' entries (2 bytes per kept
+        # pixel) are joined at the end, so no temporary is a float or int64
+        # array of the whole data set.
         indptr = np.zeros(len(flat) + 1, np.int64)
+        step_blocks, val_blocks = [], []
         for s in range(0, len(flat), BLOCK_ROWS):
-            indptr[s + 1:s + 1 + BLOCK_ROWS] = _encode_rows(flat[s:s + BLOCK_ROWS])[0]
+            counts, block_steps, block_vals = _encode_rows(flat[s:s + BLOCK_ROWS])
+            indptr[s + 1:s + 1 + BLOCK_ROWS] = counts
+            step_blocks.append(block_steps)
+            val_blocks.append(block_vals)
         np.cumsum(indptr, out=indptr)
-        steps = np.empty(indptr[-1], np.uint8)
-        vals = np.empty(indptr[-1], np.uint8)
-        for s in range(0, len(flat), BLOCK_ROWS):
-            _, block_steps, block_vals = _encode_rows(flat[s:s + BLOCK_ROWS])
-            lo, hi = indptr[s], indptr[min(len(flat), s + BLOCK_ROWS)]
-            steps[lo:hi] = block_steps
-            vals[lo:hi] = block_vals
+        steps = np.concatenate(step_blocks)
+        del step_blocks
+        vals = np.concatenate(val_blocks)
+        del val_blocks
         return cls(indptr, steps, vals, flat.shape[1], scale)
 
     def _entries(self, idx):
