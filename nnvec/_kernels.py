@@ -329,14 +329,37 @@ def _forward_input_sparse(sp, rows, i0, i1, b, Out, zero):
     n_out = WT.shape[1]
     for i in range(i0, i1):
         src = rows[i]
+        acc = Out[i]
         for j in range(n_out):
-            Out[i, j] = zero
+            acc[j] = zero
+        # Four pixels per pass over the row of sums: it is read and written
+        # once per four weight rows instead of once per row.
         k = 0
-        for p in range(indptr[src], indptr[src + 1]):
-            x = lut[vals[p]]
-            k += steps[p]
+        p = indptr[src]
+        end = indptr[src + 1]
+        while p + 4 <= end:
+            k0 = k + steps[p]
+            k1 = k0 + steps[p + 1]
+            k2 = k1 + steps[p + 2]
+            k = k2 + steps[p + 3]
+            x0 = lut[vals[p]]
+            x1 = lut[vals[p + 1]]
+            x2 = lut[vals[p + 2]]
+            x3 = lut[vals[p + 3]]
+            w0 = WT[k0]
+            w1 = WT[k1]
+            w2 = WT[k2]
+            w3 = WT[k]
             for j in range(n_out):
-                Out[i, j] += x * WT[k, j]
+                acc[j] += (x0 * w0[j] + x1 * w1[j]) + (x2 * w2[j] + x3 * w3[j])
+            p += 4
+        while p < end:
+            k += steps[p]
+            x0 = lut[vals[p]]
+            w0 = WT[k]
+            for j in range(n_out):
+                acc[j] += x0 * w0[j]
+            p += 1
         for j in range(n_out):
             Out[i, j] = _sigmoid_scalar_fast(Out[i, j] + b[j])
 
