@@ -42,17 +42,19 @@ def sigmoid_into(z, out):
 
 @jit
 def inplace_add_bias_sigmoid(z, b, a):
-    """Fused forward step: ``z += b`` (row-broadcast), then ``a = sigmoid(z)``.
+    """Fused forward step: ``z += b`` (``b[j]`` to row j), then ``a = sigmoid(z)``.
 
-    ``z`` is (m, n_out), ``b`` is (n_out,), ``a`` is (m, n_out). One pass over
-    memory instead of two; ``z`` keeps the weighted inputs for backprop.
+    ``z`` is (n_out, m), one column per example (the batched strategy's
+    layout), ``b`` is (n_out,), ``a`` is (n_out, m). One pass over memory
+    instead of two; ``z`` keeps the weighted inputs for backprop.
     """
-    m, k = z.shape
-    for i in range(m):
-        for j in range(k):
-            zz = z[i, j] + b[j]
-            z[i, j] = zz
-            a[i, j] = _sigmoid_scalar(zz)
+    k, m = z.shape
+    for j in range(k):
+        bj = b[j]
+        for i in range(m):
+            zz = z[j, i] + bj
+            z[j, i] = zz
+            a[j, i] = _sigmoid_scalar(zz)
 
 
 @jit

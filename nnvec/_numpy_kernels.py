@@ -16,8 +16,8 @@ def sigmoid_into(z, out):
 
 
 def inplace_add_bias_sigmoid(z, b, a):
-    """z += b (row-broadcast); a = sigmoid(z)."""
-    z += b
+    """z += b[:, None] (z is (n_out, m)); a = sigmoid(z)."""
+    z += b[:, None]
     a[...] = sigmoid(z)
 
 

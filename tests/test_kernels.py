@@ -48,13 +48,14 @@ def test_sigmoid_into(shape, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", SHAPES)
 def test_inplace_add_bias_sigmoid(shape, dtype):
-    z = data(shape, dtype, 1)
-    b = data((shape[1],), dtype, 2)
+    z = data(shape, dtype, 1)  # (n_out, m): a column per example
+    b = data((shape[0],), dtype, 2)
     z1, z2 = z.copy(), z.copy()
     a1, a2 = np.empty_like(z), np.empty_like(z)
     K.inplace_add_bias_sigmoid(z1, b, a1)
     N.inplace_add_bias_sigmoid(z2, b, a2)
     assert np.array_equal(z1, z2)  # one addition each: bit-identical
+    assert np.array_equal(z1, z + b[:, None])  # the bias of row j on row j
     np.testing.assert_allclose(a1, a2, **tol(dtype))
 
 
