@@ -15,6 +15,9 @@ import math
 
 import numba
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic, overload
 
 #: numba flags, set once. fastmath is off: the matrix engine must reproduce the
 #: per-example reference to 1e-12, and the sigmoid relies on IEEE inf/0.
@@ -22,13 +25,97 @@ _JIT = dict(nogil=True, cache=True, fastmath=False, error_model="numpy")
 jit = numba.njit(**_JIT)
 
 
+# ---- the sigmoid: exp written out, so that loops of sigmoids vectorise ----
+# libm's exp is a call LLVM cannot vectorise, and on machines without AVX-512
+# numpy's exp is scalar too: 100,000 sigmoids took 1.2 ms, 18% of a batched
+# mini-batch at [784, 1000, 10], m = 100. Written as arithmetic (Cody-Waite
+# reduction x = n ln2 + r, a degree-13 Taylor polynomial for exp(r) on |r| <=
+# ln2/2, 2^n made from its bits), a row of sigmoids runs in AVX2 vectors:
+# 2.6x faster there. Measured against numpy's exp on 4 million points of
+# [-708, 0]: at most 1 ulp apart; the sigmoid within 4.4e-16 relative.
+# These helpers are compiled without fastmath, and keep their own flags when
+# inlined into the fastmath kernels below: reassociation would undo both the
+# rounding trick (t - MAGIC) and the two-part ln2.
+
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01  # ln2's leading bits: n * _LN2_HI is exact
+_LN2_LO = 1.90821492927058770002e-10
+_MAGIC = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer
+_MAGIC_BITS = 0x4338000000000000  # its bits; t's bits minus these are that integer
+
+
+@intrinsic
+def _float_bits(typingctx, x):
+    """The int64 with the bits of float64 ``x``."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _bits_float(typingctx, i):
+    """The float64 with the bits of int64 ``i``."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+    return types.float64(types.int64), codegen
+
+
 @jit
+def _exp_nonpositive(x):
+    """exp(x) for x <= 0 in float64, branch-free; NaN gives NaN.
+
+    Below -1020 * ln2 the result is made as (p * 2^(n+60)) * 2^-60, so it
+    falls into the subnormals (and to 0 below about -745) as exp does.
+    """
+    if x < -746.0:
+        x = -746.0
+    t = x * _LOG2E + _MAGIC
+    n = t - _MAGIC
+    r = (x - n * _LN2_HI) - n * _LN2_LO
+    p = 1.0 / 6227020800.0
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    k = _float_bits(t) - _MAGIC_BITS
+    tiny = k < -1020
+    scale = _bits_float((k + (1083 if tiny else 1023)) << 52)
+    return (p * scale) * (8.673617379884035e-19 if tiny else 1.0)  # 2^-60
+
+
 def _sigmoid_scalar(z):
-    # exp(-|z|) is in (0, 1]: no overflow for any finite z.
-    if z >= 0:
-        return 1.0 / (1.0 + math.exp(-z))
-    e = math.exp(z)
-    return e / (1.0 + e)
+    """sigmoid(z) from e = exp(-|z|) in (0, 1]: no overflow for any finite z.
+
+    A numba overload (a function of the argument's type): float64 uses
+    ``_exp_nonpositive``; float32 keeps libm's ``expf``, which is faster
+    there than the float64 polynomial (measured 10-20% slower per epoch).
+    """
+    raise NotImplementedError("numba-only; see nnvec.activations.sigmoid")
+
+
+@overload(_sigmoid_scalar, jit_options=dict(fastmath=False))
+def _sigmoid_scalar_impl(z):
+    if isinstance(z, types.Float) and z.bitwidth == 32:
+        def sigmoid32(z):
+            e = math.exp(-abs(z))
+            s = 1.0 / (1.0 + e)
+            return s if z >= 0 else e * s
+        return sigmoid32
+
+    def sigmoid64(z):
+        e = _exp_nonpositive(-abs(z))
+        s = 1.0 / (1.0 + e)
+        return s if z >= 0 else e * s
+    return sigmoid64
 
 
 @jit
@@ -128,16 +215,6 @@ CHUNK = 32
 
 
 @fjit
-def _sigmoid_scalar_fast(z):
-    # Same formula as _sigmoid_scalar, no branch on IEEE tricks beyond exp(-|z|).
-    if z >= 0:
-        e = math.exp(-z)
-        return 1.0 / (1.0 + e)
-    e = math.exp(z)
-    return e / (1.0 + e)
-
-
-@fjit
 def _forward_layer(A, rows, r, W, b, Out, zero):
     """Out[i, j] = sigmoid(b[j] + W[j] . A[rows[i]]) for i < r.
 
@@ -178,16 +255,16 @@ def _forward_layer(A, rows, r, W, b, Out, zero):
                 t2 += v * a2
                 t3 += v * a3
                 t4 += v * a4
-            Out[i, j] = _sigmoid_scalar_fast(s0 + b[j])
-            Out[i + 1, j] = _sigmoid_scalar_fast(s1 + b[j])
-            Out[i + 2, j] = _sigmoid_scalar_fast(s2 + b[j])
-            Out[i + 3, j] = _sigmoid_scalar_fast(s3 + b[j])
-            Out[i + 4, j] = _sigmoid_scalar_fast(s4 + b[j])
-            Out[i, j + 1] = _sigmoid_scalar_fast(t0 + b[j + 1])
-            Out[i + 1, j + 1] = _sigmoid_scalar_fast(t1 + b[j + 1])
-            Out[i + 2, j + 1] = _sigmoid_scalar_fast(t2 + b[j + 1])
-            Out[i + 3, j + 1] = _sigmoid_scalar_fast(t3 + b[j + 1])
-            Out[i + 4, j + 1] = _sigmoid_scalar_fast(t4 + b[j + 1])
+            Out[i, j] = _sigmoid_scalar(s0 + b[j])
+            Out[i + 1, j] = _sigmoid_scalar(s1 + b[j])
+            Out[i + 2, j] = _sigmoid_scalar(s2 + b[j])
+            Out[i + 3, j] = _sigmoid_scalar(s3 + b[j])
+            Out[i + 4, j] = _sigmoid_scalar(s4 + b[j])
+            Out[i, j + 1] = _sigmoid_scalar(t0 + b[j + 1])
+            Out[i + 1, j + 1] = _sigmoid_scalar(t1 + b[j + 1])
+            Out[i + 2, j + 1] = _sigmoid_scalar(t2 + b[j + 1])
+            Out[i + 3, j + 1] = _sigmoid_scalar(t3 + b[j + 1])
+            Out[i + 4, j + 1] = _sigmoid_scalar(t4 + b[j + 1])
             j += 2
         while j < n_out:
             for ii in range(i, i + 5):
@@ -195,7 +272,7 @@ def _forward_layer(A, rows, r, W, b, Out, zero):
                 ri = rows[ii]
                 for k in range(n_in):
                     s0 += W[j, k] * A[ri, k]
-                Out[ii, j] = _sigmoid_scalar_fast(s0 + b[j])
+                Out[ii, j] = _sigmoid_scalar(s0 + b[j])
             j += 1
         i += 5
     while i < r:  # leftover examples (all of them when m < 5): 2 neurons at a time
@@ -207,14 +284,14 @@ def _forward_layer(A, rows, r, W, b, Out, zero):
                 a0 = A[ri, k]
                 s0 += W[j, k] * a0
                 t0 += W[j + 1, k] * a0
-            Out[i, j] = _sigmoid_scalar_fast(s0 + b[j])
-            Out[i, j + 1] = _sigmoid_scalar_fast(t0 + b[j + 1])
+            Out[i, j] = _sigmoid_scalar(s0 + b[j])
+            Out[i, j + 1] = _sigmoid_scalar(t0 + b[j + 1])
             j += 2
         while j < n_out:
             s0 = zero
             for k in range(n_in):
                 s0 += W[j, k] * A[ri, k]
-            Out[i, j] = _sigmoid_scalar_fast(s0 + b[j])
+            Out[i, j] = _sigmoid_scalar(s0 + b[j])
             j += 1
         i += 1
 
@@ -363,7 +440,7 @@ def _forward_input_sparse(sp, rows, i0, i1, b, Out, zero):
                 acc[j] += x0 * w0[j]
             p += 1
         for j in range(n_out):
-            Out[i, j] = _sigmoid_scalar_fast(Out[i, j] + b[j])
+            Out[i, j] = _sigmoid_scalar(Out[i, j] + b[j])
 
 
 @fjit

@@ -2,6 +2,7 @@
 
 import warnings
 
+import numba
 import numpy as np
 import pytest
 
@@ -43,6 +44,39 @@ def test_sigmoid_into(shape, dtype):
     N.sigmoid_into(z, want)
     np.testing.assert_allclose(got, want, **tol(dtype))
     assert np.all((got >= 0) & (got <= 1))
+
+
+@numba.njit
+def _exp_all(x, out):
+    for i in range(x.shape[0]):
+        out[i] = K._exp_nonpositive(x[i])
+
+
+def test_the_kernels_exp_is_within_one_ulp_of_numpys():
+    rng = np.random.default_rng(7)
+    x = -np.concatenate([rng.random(200_000) * 760, rng.random(20_000) * 40,
+                         rng.random(20_000) * 1e-6, np.arange(700, 760, 0.01),
+                         [0.0, 5e-324, 1e-300, 708.39, 745.13, 745.14, 746.0, 1e308, np.inf]])
+    got = np.empty_like(x)
+    _exp_all(x, got)
+    want = np.exp(x)
+    assert np.all(np.abs(got - want) <= np.spacing(want))  # subnormals and 0 included
+    assert got[-1] == 0.0 and got[-2] == 0.0 and got[np.argmax(x == 0.0)] == 1.0
+    nan = np.full(1, np.nan)
+    _exp_all(nan, nan)
+    assert np.isnan(nan[0])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sigmoid_kernel_at_the_extremes(dtype):
+    z = np.array([0.0, -0.0, 1e-300, -1e-300, 36.0, -36.0, 709.0, -709.0, 745.5, -745.5, 1e4,
+                  -1e4, np.finfo(dtype).max, -np.finfo(dtype).max, np.inf, -np.inf, np.nan],
+                 dtype)[None, :]
+    got, want = np.empty_like(z), np.empty_like(z)
+    K.sigmoid_into(z, got)
+    N.sigmoid_into(z, want)
+    np.testing.assert_allclose(got, want, **tol(dtype))  # NaN where NaN
+    assert got[0, 0] == 0.5 and got[0, -3] == 1.0 and got[0, -2] == 0.0
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
