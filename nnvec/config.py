@@ -17,6 +17,7 @@ from ._kernels import CHUNK, FASTMATH, FORWARD_BLOCK, SPLIT_ALIGN, SPLIT_MIN_WEI
 
 __all__ = ["CHUNK", "FASTMATH", "FORWARD_BLOCK", "SPLIT_ALIGN", "SPLIT_MIN_WEIGHTS",
            "PARALLEL_MIN_BATCH", "AUTO_BATCHED_MIN_M", "AUTO_BATCHED_MIN_WEIGHTS",
+           "AUTO_BATCHED_LARGE_M", "AUTO_BATCHED_LARGE_WEIGHTS",
            "SETTLE_S", "SEGMENT_S", "MULTI_MAX_BATCHES", "PROBE_S",
            "PROBE_MAX_BATCHES", "PROBE_GAP_MIN_S", "PROBE_GAP_MAX_S", "PROBE_BUDGET",
            "SWITCH_MARGIN", "WINS_TO_GROW", "FIRST_BATCHES"]
@@ -26,11 +27,15 @@ __all__ = ["CHUNK", "FASTMATH", "FORWARD_BLOCK", "SPLIT_ALIGN", "SPLIT_MIN_WEIGH
 #: thread: a parallel region costs more than the work it would split.
 PARALLEL_MIN_BATCH = 4
 #: strategy="auto" runs the batched (BLAS) path, not the fused kernel, at
-#: mini-batches of at least this many examples through hidden-to-hidden
-#: layers of at least this many weights in all (engine.auto_strategy;
-#: measured with ``nnvec bench --grid``)
+#: ``strategy="auto"`` runs the batched strategy for mini-batches of at least
+#: AUTO_BATCHED_MIN_M examples through hidden-to-hidden layers of at least
+#: AUTO_BATCHED_MIN_WEIGHTS weights in all, and for mini-batches of at least
+#: AUTO_BATCHED_LARGE_M through networks of at least AUTO_BATCHED_LARGE_WEIGHTS
+#: weights in all (engine.auto_strategy; measured with ``nnvec bench --grid``)
 AUTO_BATCHED_MIN_M = 50
 AUTO_BATCHED_MIN_WEIGHTS = 65_536
+AUTO_BATCHED_LARGE_M = 100
+AUTO_BATCHED_LARGE_WEIGHTS = 75_000
 
 # --------------------------------------------- thread governor (_threads)
 #: seconds a normal segment aims to last at the current count's speed

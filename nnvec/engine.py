@@ -30,7 +30,13 @@ from . import _kernels, _numpy_kernels
 from . import _validation as V
 from ._registry import register
 from ._threads import available_cores, numba_pool_size, shared_governor
-from .config import AUTO_BATCHED_MIN_M, AUTO_BATCHED_MIN_WEIGHTS, PARALLEL_MIN_BATCH
+from .config import (
+    AUTO_BATCHED_LARGE_M,
+    AUTO_BATCHED_LARGE_WEIGHTS,
+    AUTO_BATCHED_MIN_M,
+    AUTO_BATCHED_MIN_WEIGHTS,
+    PARALLEL_MIN_BATCH,
+)
 from .costs import CrossEntropyCost, QuadraticCost
 from .network import BaseNetwork
 from .sparse import SparseImages
@@ -45,15 +51,20 @@ STRATEGIES = ("auto", "fused", "batched")
 def auto_strategy(sizes, m):
     """What ``strategy="auto"`` runs for a network of ``sizes`` at mini-batch size ``m``.
 
-    "fused" (the whole-epoch kernel), except where BLAS wins: mini-batches of
-    at least ``AUTO_BATCHED_MIN_M`` through hidden-to-hidden layers with at
-    least ``AUTO_BATCHED_MIN_WEIGHTS`` weights in all, where BLAS's
-    cache-blocked products outrun the kernel's register-blocked loops
+    "fused" (the whole-epoch kernel), except where BLAS's cache-blocked
+    products outrun the kernel's register-blocked loops: mini-batches of at
+    least ``AUTO_BATCHED_MIN_M`` (50) through hidden-to-hidden layers with at
+    least ``AUTO_BATCHED_MIN_WEIGHTS`` (65,536) weights in all, and
+    mini-batches of at least ``AUTO_BATCHED_LARGE_M`` (100) through networks
+    of at least ``AUTO_BATCHED_LARGE_WEIGHTS`` (75,000) weights in all
     (measured with ``nnvec bench --grid``; see the README). A rule of shape
     and ``m`` only, never a timing, so a seed always gives the same weights.
     """
     hidden = sum(a * b for a, b in zip(sizes[1:-1], sizes[2:]))
+    weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
     if m >= AUTO_BATCHED_MIN_M and hidden >= AUTO_BATCHED_MIN_WEIGHTS:
+        return "batched"
+    if m >= AUTO_BATCHED_LARGE_M and weights >= AUTO_BATCHED_LARGE_WEIGHTS:
         return "batched"
     return "fused"
 
@@ -158,9 +169,9 @@ class Network(BaseNetwork):
         "batched": a Python loop over mini-batches, numpy's BLAS for the
         matrix products, numba for the elementwise work. "auto": by network
         shape and mini-batch size (``auto_strategy``: batched for large
-        hidden-to-hidden layers at m >= 50, else fused; chosen from ``nnvec
-        bench --grid``), and batched for a user-defined cost, which the fused
-        kernel cannot run.
+        hidden-to-hidden layers at m >= 50 and for networks of 75,000 weights
+        or more at m >= 100, else fused; chosen from ``nnvec bench --grid``),
+        and batched for a user-defined cost, which the fused kernel cannot run.
     threads : int, optional
         Threads for the fused kernel and for prediction. Default (None):
         chosen while training, by measurement, between one thread and

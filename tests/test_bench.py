@@ -126,14 +126,16 @@ def test_bench_threads_runs_the_given_argv_in_a_child_not_replacing_the_caller(t
 
 
 def test_auto_strategy_is_a_rule_of_shape_and_batch_size():
-    from nnvec.config import AUTO_BATCHED_MIN_M
+    from nnvec.config import AUTO_BATCHED_LARGE_M, AUTO_BATCHED_MIN_M
     from nnvec.engine import auto_strategy
 
     big = [784, 500, 300, 10]  # 150,000 + 3,000 hidden-to-hidden weights
     assert auto_strategy(big, 100) == auto_strategy(big, AUTO_BATCHED_MIN_M) == "batched"
     assert auto_strategy(big, AUTO_BATCHED_MIN_M - 1) == "fused"
-    for sizes in ([784, 30, 10], [784, 1000, 10], [784, 100, 100, 10]):
-        assert auto_strategy(sizes, 100) == auto_strategy(sizes, 10) == "fused"
+    for sizes in ([784, 1000, 10], [784, 100, 100, 10], [784, 100, 10]):  # >= 75,000 weights
+        assert auto_strategy(sizes, AUTO_BATCHED_LARGE_M) == "batched"
+        assert auto_strategy(sizes, AUTO_BATCHED_LARGE_M - 1) == auto_strategy(sizes, 10) == "fused"
+    assert auto_strategy([784, 30, 10], 1000) == auto_strategy([784, 90, 10], 100) == "fused"
     net = nnvec.Network(big)
     assert not net._use_fused(100) and net._use_fused(10)
     assert nnvec.Network(big, strategy="fused")._use_fused(100)
