@@ -35,7 +35,7 @@ PARALLEL_MIN_BATCH = 4
 AUTO_BATCHED_MIN_M = 50
 AUTO_BATCHED_MIN_WEIGHTS = 65_536
 AUTO_BATCHED_LARGE_M = 100
-AUTO_BATCHED_LARGE_WEIGHTS = 75_000
+AUTO_BATCHED_LARGE_WEIGHTS = 80_000
 
 # --------------------------------------------- thread governor (_threads)
 #: seconds a normal segment aims to last at the current count's speed
