@@ -26,7 +26,6 @@ __all__ = ["CHUNK", "FASTMATH", "FORWARD_BLOCK", "SPLIT_ALIGN", "SPLIT_MIN_WEIGH
 #: below this many examples per mini-batch the fused kernel runs on one
 #: thread: a parallel region costs more than the work it would split.
 PARALLEL_MIN_BATCH = 4
-#: strategy="auto" runs the batched (BLAS) path, not the fused kernel, at
 #: ``strategy="auto"`` runs the batched strategy for mini-batches of at least
 #: AUTO_BATCHED_MIN_M examples through hidden-to-hidden layers of at least
 #: AUTO_BATCHED_MIN_WEIGHTS weights in all, and for mini-batches of at least

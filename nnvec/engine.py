@@ -1,20 +1,24 @@
 """The matrix engine: backprop over a whole mini-batch at once.
 
-A mini-batch of m samples is an ``(m, n_in)`` C-contiguous matrix (samples
-as rows, gathered from the training set by an index permutation into a
-buffer allocated once per fit). Each layer is one matrix product; BP1 and
-BP2's Hadamard products and the sigmoid run as fused numba kernels
-(``engine="numba"``) or their numpy twins (``engine="numpy"``); the gradient
-``nabla_w = delta^T A`` is one more product. No per-example Python runs
-anywhere in training.
+A mini-batch of m samples is gathered from the training set (samples as
+rows) by an index permutation into an ``(m, n_in)`` buffer allocated once per
+fit. In the batched strategy each layer is one matrix product, and the
+layers' activations and deltas are kept as columns, ``(n_l, m)``, the book's
+``X = [x1 ... xm]``; BP1 and BP2's Hadamard products and the sigmoid run as
+fused numba kernels (``engine="numba"``) or their numpy twins
+(``engine="numpy"``); the gradient ``nabla_w = Delta A^T`` is one more
+product. The fused strategy runs the same equations as one compiled
+whole-epoch kernel (``_kernels.train_epoch_fused``). No per-example Python
+runs anywhere in training.
 
-In rows layout the book's equations read, for layer l with ``A^0 = X``::
+In columns, for layer l with ``A^0 = X^T`` (the mini-batch, one column per
+sample)::
 
-    Z^l = A^{l-1} W^l.T + b^l          A^l = sigma(Z^l)
+    Z^l = W^l A^{l-1} + b^l            A^l = sigma(Z^l)
     Delta^L = (A^L - Y) * sigma'(Z^L)                   (BP1, quadratic)
-    Delta^l = (Delta^{l+1} W^{l+1}) * sigma'(Z^l)        (BP2)
-    nabla_b^l = sum over rows of Delta^l                (BP3)
-    nabla_w^l = Delta^l.T A^{l-1}                       (BP4)
+    Delta^l = (W^{l+1}.T Delta^{l+1}) * sigma'(Z^l)     (BP2)
+    nabla_b^l = sum over columns of Delta^l             (BP3)
+    nabla_w^l = Delta^l (A^{l-1}).T                     (BP4)
 """
 
 import functools
