@@ -86,7 +86,7 @@ def _exp_nonpositive(x):
     p = p * r + 0.5
     p = p * r + 1.0
     p = p * r + 1.0
-    k = _float_bits(t) - _MAGIC_BITS
+    k = _float_bits(t) - _MAGIC_BITS  # type: ignore[call-arg]  # numba passes typingctx
     tiny = k < -1020
     scale = _bits_float((k + (1083 if tiny else 1023)) << 52)
     return (p * scale) * (8.673617379884035e-19 if tiny else 1.0)  # 2^-60
