@@ -518,7 +518,7 @@ def _layer_view(flat, sizes, l, m):
 
 
 @fjit
-def _dense_block(l, X, rows, ident, sizes, aflat, m, t, nblk):
+def _dense_block(l, X, rows, ident, sizes, aflat, m, t, nblk, align):
     """Layer ``l``'s neurons ``j0:j1`` for block ``t`` of ``nblk``, and its input rows.
 
     The input layer reads ``X`` in place through the epoch's permutation
@@ -526,7 +526,7 @@ def _dense_block(l, X, rows, ident, sizes, aflat, m, t, nblk):
     """
     n_out = sizes[l + 1]
     A = X if l == 0 else _layer_view(aflat, sizes, l - 1, m)
-    return (_block_bound(n_out, nblk, t), _block_bound(n_out, nblk, t + 1), A,
+    return (_block_bound(n_out, nblk, t, align), _block_bound(n_out, nblk, t + 1, align), A,
             rows if l == 0 else ident)
 
 
@@ -542,7 +542,7 @@ def _forward_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat,
     if l == 0 and sparse:
         _forward_input_sparse(sp, rows, t * r // nblk, (t + 1) * r // nblk, b, Out, zero)
     else:
-        j0, j1, A, Arows = _dense_block(l, X, rows, ident, sizes, aflat, m, t, nblk)
+        j0, j1, A, Arows = _dense_block(l, X, rows, ident, sizes, aflat, m, t, nblk, FORWARD_ALIGN)
         _forward_layer(A, Arows, r, _weights_view(wflat, sizes, l)[j0:j1], b[j0:j1],
                        Out[:, j0:j1], zero)
 
@@ -556,10 +556,10 @@ def _update_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat, 
     """
     D = _layer_view(dflat, sizes, l, m)
     if l == 0 and sparse:
-        _update_input_sparse(D, sp, rows, r, _block_bound(sizes[0], nblk, t),
-                             _block_bound(sizes[0], nblk, t + 1), decay)
+        _update_input_sparse(D, sp, rows, r, _block_bound(sizes[0], nblk, t, 1),
+                             _block_bound(sizes[0], nblk, t + 1, 1), decay)
     else:
-        j0, j1, A, Arows = _dense_block(l, X, rows, ident, sizes, aflat, m, t, nblk)
+        j0, j1, A, Arows = _dense_block(l, X, rows, ident, sizes, aflat, m, t, nblk, UPDATE_ALIGN)
         _update_layer(D[:, j0:j1], A, Arows, r, _weights_view(wflat, sizes, l)[j0:j1],
                       _layer_view(bflat, sizes, l, 1)[0, j0:j1], decay, neg_step)
 
@@ -579,27 +579,33 @@ def _step_block(update, l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, a
 #: a layer is split across threads only when it has at least this many
 #: weights; smaller layers cost less than a parallel region's start-up.
 SPLIT_MIN_WEIGHTS = 8192
-#: thread blocks of neurons start at multiples of this: the forward pass works
-#: on 2 neurons at a time and the update on 3, so with boundaries at multiples
-#: of 6 every neuron takes the same code path (and so gets the same rounding)
-#: whatever the thread count. Training is bit-identical for any ``nthr``.
-SPLIT_ALIGN = 6
+#: thread blocks of neurons start at multiples of these: the forward pass
+#: works on 2 neurons at a time and the update on 3, so with each phase's
+#: boundaries at multiples of its own group size every neuron falls in the
+#: same group, takes the same code path (and so gets the same rounding)
+#: whatever the thread count: training is bit-identical for any ``nthr``.
+#: Per phase, not one common multiple of 6: 30 neurons split 14/16 and 15/15
+#: between two threads instead of 12/18 in both phases.
+FORWARD_ALIGN = 2
+UPDATE_ALIGN = 3
+#: a layer is split only if every thread gets at least this many neurons
+SPLIT_MIN_NEURONS = 6
 
 
 @fjit
 def _split_blocks(n_out, n_weights, nthr):
     """How many neuron blocks a layer is cut into: ``nthr`` if it is worth it, else 1."""
-    if nthr > 1 and n_weights >= SPLIT_MIN_WEIGHTS and n_out >= SPLIT_ALIGN * nthr:
+    if nthr > 1 and n_weights >= SPLIT_MIN_WEIGHTS and n_out >= SPLIT_MIN_NEURONS * nthr:
         return nthr
     return 1
 
 
 @fjit
-def _block_bound(n_out, nblk, t):
-    """Start of neuron block ``t`` of ``nblk`` (``t == nblk`` gives ``n_out``)."""
+def _block_bound(n_out, nblk, t, align):
+    """Start of block ``t`` of ``nblk`` over ``n_out`` items (``t == nblk`` gives ``n_out``)."""
     if t >= nblk:
         return n_out
-    return (t * n_out // nblk) // SPLIT_ALIGN * SPLIT_ALIGN
+    return (t * n_out // nblk) // align * align
 
 
 @numba.njit(parallel=True, **_FAST)
@@ -624,7 +630,7 @@ def train_epoch_fused(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dfl
     dtype. ``nthr``: threads; with more than one, each large layer's neurons
     are split into ``nthr`` blocks (forward pass and fused update), one per
     thread. Every neuron is computed by the same code for any ``nthr`` (see
-    ``SPLIT_ALIGN``), so the result does not depend on the thread count, bit
+    ``FORWARD_ALIGN``), so the result does not depend on the thread count, bit
     for bit.
     """
     n = Y.shape[0]

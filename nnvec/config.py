@@ -6,16 +6,17 @@ Nothing here changes results: only how fast they come (the fused kernel gives
 the same bits for any thread count and segmentation).
 
 The fused kernel's own constants (``CHUNK``, ``SPLIT_MIN_WEIGHTS``,
-``SPLIT_ALIGN``, ``FORWARD_BLOCK`` and the numba flags ``FASTMATH``) are
+``FORWARD_ALIGN``, ``UPDATE_ALIGN``, ``FORWARD_BLOCK`` and the numba flags ``FASTMATH``) are
 re-exported here but defined in ``nnvec/_kernels.py``: numba compiles a
 global's value into the kernel and keys its on-disk cache on the kernel
 module's source file only, so a constant edited in another file would leave a
 stale compiled kernel in the cache. Edit them there.
 """
 
-from ._kernels import CHUNK, FASTMATH, FORWARD_BLOCK, SPLIT_ALIGN, SPLIT_MIN_WEIGHTS
+from ._kernels import CHUNK, FASTMATH, FORWARD_ALIGN, FORWARD_BLOCK, SPLIT_MIN_WEIGHTS, UPDATE_ALIGN
 
-__all__ = ["CHUNK", "FASTMATH", "FORWARD_BLOCK", "SPLIT_ALIGN", "SPLIT_MIN_WEIGHTS",
+__all__ = ["CHUNK", "FASTMATH", "FORWARD_ALIGN", "FORWARD_BLOCK", "UPDATE_ALIGN",
+           "SPLIT_MIN_WEIGHTS",
            "PARALLEL_MIN_BATCH", "AUTO_BATCHED_MIN_M", "AUTO_BATCHED_MIN_WEIGHTS",
            "AUTO_BATCHED_LARGE_M", "AUTO_BATCHED_LARGE_WEIGHTS",
            "SETTLE_S", "SEGMENT_S", "MULTI_MAX_BATCHES", "PROBE_S",
