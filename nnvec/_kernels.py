@@ -534,20 +534,59 @@ def _dense_block(l, X, rows, ident, sizes, aflat, m, t, nblk, align):
 
 
 @fjit
-def _forward_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat, m, t, nblk,
-                   zero):
+def _forward_block(l, by_examples, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat, m,
+                   t, nblk, zero):
     """Block ``t`` of ``nblk`` of layer ``l``'s forward pass for a mini-batch of r examples.
 
-    Dense layers split neurons; the sparse input layer splits examples.
+    Dense layers split neurons, or with ``by_examples`` examples (at
+    multiples of ``EXAMPLE_ALIGN``); the sparse input layer splits examples.
     """
     b = _layer_view(bflat, sizes, l, 1)[0]
     Out = _layer_view(aflat, sizes, l, m)
     if l == 0 and sparse:
         _forward_input_sparse(sp, rows, t * r // nblk, (t + 1) * r // nblk, b, Out, zero)
     else:
-        j0, j1, A, Arows = _dense_block(l, X, rows, ident, sizes, aflat, m, t, nblk, FORWARD_ALIGN)
-        _forward_layer(A, Arows, r, _weights_view(wflat, sizes, l)[j0:j1], b[j0:j1],
-                       Out[:, j0:j1], zero)
+        if by_examples:
+            j0, j1, A, Arows = _dense_block(l, X, rows, ident, sizes, aflat, m, t - t, 1, 1)
+            i0 = _block_bound(r, nblk, t, EXAMPLE_ALIGN)
+            i1 = _block_bound(r, nblk, t + 1, EXAMPLE_ALIGN)
+        else:
+            j0, j1, A, Arows = _dense_block(l, X, rows, ident, sizes, aflat, m, t, nblk,
+                                            FORWARD_ALIGN)
+            i0 = r - r
+            i1 = r
+        # one call site whichever way the layer is split: one compiled callee
+        _forward_layer(A, Arows[i0:i1], i1 - i0, _weights_view(wflat, sizes, l)[j0:j1],
+                       b[j0:j1], Out[i0:i1, j0:j1], zero)
+
+
+@fjit
+def _backward_block(Y, rows, r, sizes, wflat, aflat, dflat, m, cost_kind, t, nblk, zero):
+    """BP1 and then BP2 down to the first hidden layer, for block ``t`` of ``nblk`` of the examples.
+
+    Every delta of the mini-batch, from the weights as they were in the
+    forward pass: all of BP2 runs before any layer's update, which changes
+    nothing (BP2 for layer l reads only W_l, and W_l changes only in its own
+    update). Each example's deltas are computed alone, so any split gives
+    the same bits.
+    """
+    L = len(sizes) - 1
+    i0 = t * r // nblk
+    i1 = (t + 1) * r // nblk
+    out = _layer_view(aflat, sizes, L - 1, m)
+    dl = _layer_view(dflat, sizes, L - 1, m)
+    for i in range(i0, i1):
+        src = rows[i]
+        for j in range(out.shape[1]):
+            a = out[i, j]
+            if cost_kind == 0:
+                dl[i, j] = (a - Y[src, j]) * (a * (1 - a))
+            else:
+                dl[i, j] = a - Y[src, j]
+    for l in range(L - 1, 0, -1):
+        _backward_delta(_layer_view(dflat, sizes, l, m)[i0:i1], i1 - i0,
+                        _weights_view(wflat, sizes, l), _layer_view(aflat, sizes, l - 1, m)[i0:i1],
+                        _layer_view(dflat, sizes, l - 1, m)[i0:i1], zero)
 
 
 @fjit
@@ -568,15 +607,18 @@ def _update_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat, 
 
 
 @fjit
-def _step_block(update, l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat, dflat, m,
-                t, nblk, decay, neg_step, zero):
-    """Block ``t`` of layer ``l``'s fused update if ``update``, else of its forward pass."""
-    if update:
+def _step_block(phase, by_examples, l, X, sp, sparse, Y, rows, ident, r, sizes, wflat, bflat,
+                aflat, dflat, m, cost_kind, t, nblk, decay, neg_step, zero):
+    """Block ``t`` of a mini-batch step: layer ``l``'s forward pass (``phase`` 0),
+    every layer's deltas (1) or layer ``l``'s fused update (2)."""
+    if phase == 0:
+        _forward_block(l, by_examples, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat,
+                       m, t, nblk, zero)
+    elif phase == 1:
+        _backward_block(Y, rows, r, sizes, wflat, aflat, dflat, m, cost_kind, t, nblk, zero)
+    else:
         _update_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat, dflat, m, t,
                       nblk, decay, neg_step)
-    else:
-        _forward_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat, m, t, nblk,
-                       zero)
 
 
 #: a layer is split across threads only when it has at least this many
@@ -593,6 +635,13 @@ FORWARD_ALIGN = 2
 UPDATE_ALIGN = 3
 #: a layer is split only if every thread gets at least this many neurons
 SPLIT_MIN_NEURONS = 6
+#: from this many examples on, the steps not split by neurons (the forward
+#: pass of small layers, and the deltas) are split by examples; below it a
+#: parallel region costs more than such a step's work
+SPLIT_MIN_EXAMPLES = 50
+#: example blocks of a dense forward pass start at multiples of its 5-example
+#: register block, so every example takes the same code path for any ``nthr``
+EXAMPLE_ALIGN = 5
 
 
 @fjit
@@ -632,58 +681,53 @@ def train_epoch_fused(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dfl
     in the arrays' dtype, so the scalars the inner loops use have the arrays'
     dtype. ``nthr``: threads; with more than one, each large layer's neurons
     are split into ``nthr`` blocks (forward pass and fused update), one per
-    thread. Every neuron is computed by the same code for any ``nthr`` (see
-    ``FORWARD_ALIGN``), so the result does not depend on the thread count, bit
-    for bit.
+    thread, and from ``SPLIT_MIN_EXAMPLES`` examples on, the other forward
+    passes and the deltas are split by examples. Every value is computed by
+    the same code for any ``nthr`` (see ``FORWARD_ALIGN``, ``EXAMPLE_ALIGN``),
+    so the result does not depend on the thread count, bit for bit.
     """
     n = Y.shape[0]
     L = len(sizes) - 1
-    n_out = Y.shape[1]
     decay = 1.0 - eta * lmbda / n
     scal[0] = 0.0
     zero = scal[0]
     if sparse:
         _transpose_into(_weights_view(wflat, sizes, 0), sp[4])
-    out = _layer_view(aflat, sizes, L - 1, m)
-    dl = _layer_view(dflat, sizes, L - 1, m)
     for start in range(lo, hi, m):
         r = min(m, n - start)
         rows = perm[start:start + r]
         scal[1] = -eta / r
         neg_step = scal[1]
-        # Step s < L: layer s's forward pass; then layer 2L-1-s's BP2 and update,
-        # output layer first. One parallel loop serves both, so numba builds one
-        # parallel region (a compile of its own) for the kernel, not two.
-        for s in range(2 * L):
-            update = s >= L
-            l = 2 * L - 1 - s if update else s
-            if update and l == L - 1:  # BP1
-                for i in range(r):
-                    src = perm[start + i]
-                    for j in range(n_out):
-                        a = out[i, j]
-                        if cost_kind == 0:
-                            dl[i, j] = (a - Y[src, j]) * (a * (1 - a))
-                        else:
-                            dl[i, j] = a - Y[src, j]
-            if update and l > 0:  # BP2 needs this layer's weights before they change
-                _backward_delta(_layer_view(dflat, sizes, l, m), r, _weights_view(wflat, sizes, l),
-                                _layer_view(aflat, sizes, l - 1, m),
-                                _layer_view(dflat, sizes, l - 1, m), zero)
-            if update and l == 0 and sparse:
+        # Steps: the L forward passes (s < L), every layer's deltas (s == L),
+        # then the L fused updates, output layer first. One parallel loop
+        # serves them all, so numba builds one parallel region (a compile of
+        # its own) for the kernel, not three.
+        for s in range(2 * L + 1):
+            phase = 0 if s < L else (1 if s == L else 2)
+            l = s if s < L else (L - 1 if s == L else 2 * L - s)
+            by_examples = False
+            if phase == 1:
+                nblk = nthr if nthr > 1 and r >= SPLIT_MIN_EXAMPLES else 1
+            else:
+                nblk = _split_blocks(sizes[l + 1], sizes[l + 1] * sizes[l], nthr)
+                if phase == 0 and nblk == 1 and nthr > 1 and r >= SPLIT_MIN_EXAMPLES:
+                    nblk = nthr
+                    by_examples = True
+            if phase == 2 and l == 0 and sparse:
                 _scale_input_delta(_layer_view(dflat, sizes, 0, m), r,
                                    _layer_view(bflat, sizes, 0, 1)[0], neg_step)
-            nblk = _split_blocks(sizes[l + 1], sizes[l + 1] * sizes[l], nthr)
             # Both branches pass ``t`` as int64 (prange's index is unsigned), so
             # the helper compiles once, not once per call site's argument types.
             if nblk > 1:
                 for t in numba.prange(nblk):
-                    _step_block(update, l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat,
-                                aflat, dflat, m, np.int64(t), nblk, decay, neg_step, zero)
+                    _step_block(phase, by_examples, l, X, sp, sparse, Y, rows, ident, r, sizes,
+                                wflat, bflat, aflat, dflat, m, cost_kind, np.int64(t), nblk, decay,
+                                neg_step, zero)
             else:
                 for t in range(nblk):
-                    _step_block(update, l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat,
-                                aflat, dflat, m, np.int64(t), nblk, decay, neg_step, zero)
+                    _step_block(phase, by_examples, l, X, sp, sparse, Y, rows, ident, r, sizes,
+                                wflat, bflat, aflat, dflat, m, cost_kind, np.int64(t), nblk, decay,
+                                neg_step, zero)
     if sparse:
         _transpose_into(sp[4], _weights_view(wflat, sizes, 0))
 

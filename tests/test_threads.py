@@ -125,13 +125,16 @@ def test_networks_of_one_shape_share_what_was_learnt_about_the_machine():
 @pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs numba's pool of 2 threads")
 @pytest.mark.parametrize("sizes", [[784, 30, 10], [784, 61, 37, 10]])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_weights_are_bit_identical_for_any_thread_count(mnist, sizes, dtype):
+# 64: the small layers and the deltas are split by examples too (64 >= the
+# kernel's SPLIT_MIN_EXAMPLES), with a block boundary at 30 and 4 leftover examples
+@pytest.mark.parametrize("m", [7, 64])
+def test_weights_are_bit_identical_for_any_thread_count(mnist, sizes, dtype, m):
     (X, y), _, _ = mnist
     X, y = X[:1500], y[:1500]
     runs = []
     for threads in (1, 2, None):
         net = nnvec.Network(sizes, seed=0, threads=threads, dtype=dtype)
-        net.fit(X, y, epochs=2, batch_size=7, eta=3.0)
+        net.fit(X, y, epochs=2, batch_size=m, eta=3.0)
         runs.append(net.weights + net.biases)
     for other in runs[1:]:
         assert all(np.array_equal(a, b) for a, b in zip(runs[0], other))
