@@ -15,8 +15,12 @@ is cut). ``ThreadGovernor`` times each segment, keeps the seconds per sample
 of each candidate count, and now and then runs a short *probe* segment on
 the other count. A probe is sized to cost about ``PROBE_S`` at the probed
 count's last measured speed, so probing a count that has collapsed costs one
-or two mini-batches, not seconds. A probe that loses doubles the time until
-the next one (up to ``MAX_PROBE_EVERY`` segments); one that wins switches.
+or two mini-batches, not seconds. A probe that loses clearly (by more than
+``TIE_RATIO``) doubles the time until the next one (up to
+``PROBE_GAP_MAX_S`` of training); one that loses narrowly waits only as long
+as the probing budget asks, because a near tie can turn at any moment and a
+pool woken from sleep makes a short probe look slow; one that wins
+switches.
 After a switch, segments grow from probe size to ``SEGMENT_S``, so a wrong
 switch is caught after a few milliseconds.
 
@@ -36,6 +40,7 @@ from .config import (
     PROBE_S,
     SEGMENT_S,
     SWITCH_MARGIN,
+    TIE_RATIO,
     WINS_TO_GROW,
 )
 
@@ -173,5 +178,8 @@ class ThreadGovernor:
         else:
             self.wins[threads] = 0
             excess = (t - cur) * n_samples if cur is not None else 0.0
-            self.gap[threads] = min(max(2 * self.gap[threads], excess / PROBE_BUDGET),
-                                    PROBE_GAP_MAX_S)
+            # Doubling on near ties once left a quiet machine on one thread for
+            # seconds after another library's threads had made a few probes lose.
+            backoff = (2 * self.gap[threads] if cur is None or t > TIE_RATIO * cur
+                       else PROBE_GAP_MIN_S)
+            self.gap[threads] = min(max(backoff, excess / PROBE_BUDGET), PROBE_GAP_MAX_S)

@@ -31,7 +31,7 @@ __all__ = ["CHUNK", "FASTMATH", "FORWARD_ALIGN", "FORWARD_BLOCK", "UPDATE_ALIGN"
            "AUTO_BATCHED_LARGE_M", "AUTO_BATCHED_LARGE_WEIGHTS",
            "SETTLE_S", "SEGMENT_S", "MULTI_MAX_BATCHES", "PROBE_S",
            "PROBE_MAX_BATCHES", "PROBE_GAP_MIN_S", "PROBE_GAP_MAX_S", "PROBE_BUDGET",
-           "SWITCH_MARGIN", "WINS_TO_GROW", "FIRST_BATCHES"]
+           "TIE_RATIO", "SWITCH_MARGIN", "WINS_TO_GROW", "FIRST_BATCHES"]
 
 # ------------------------------------------------------------------ engine
 #: below this many examples per mini-batch the fused kernel runs on one
@@ -60,13 +60,19 @@ PROBE_S = 0.001
 #: ... but never more mini-batches than this: when threads stall at barriers,
 #: the cost is per mini-batch (a scheduler slice each), not per sample
 PROBE_MAX_BATCHES = 16
-#: seconds of training between probes of a count: doubles while it loses
+#: seconds of training between probes of a count: doubles while it loses clearly
 PROBE_GAP_MIN_S = 0.01
 PROBE_GAP_MAX_S = 2.0
 #: a losing probe's extra seconds are kept below this fraction of training
 #: time: a probe that cost 15 ms more than the current count (one collapsed
 #: barrier on a busy machine) waits at least 0.5 s before the next
 PROBE_BUDGET = 0.03
+#: a probe that loses by less than this factor is a near tie (or a pool woken
+#: from sleep, which makes a short probe look slow): the next one waits only
+#: as long as PROBE_BUDGET asks, so a count that has become faster again is
+#: found within an epoch. A clearer loss (a stalled barrier, or one thread
+#: against two on a quiet machine) doubles the gap.
+TIE_RATIO = 1.5
 #: a count must be this much faster (fraction) to take over
 SWITCH_MARGIN = 0.05
 #: winning probes in a row needed to move to *more* threads. Moving to fewer

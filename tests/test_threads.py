@@ -88,6 +88,24 @@ def test_governor_follows_load_that_comes_and_goes():
     assert gov.current == 2
 
 
+def test_narrow_losses_do_not_keep_a_quiet_machine_on_one_thread():
+    # Another library's threads spin for a while (two threads 1.3x slower),
+    # then the machine is quiet (two threads 1.4x faster). Probes that lost
+    # narrowly must not have pushed the next probe far away.
+    gov = ThreadGovernor((1, 2))
+    rival_s = 2.0  # seconds of training with the rival spinning
+
+    def machine(thr, rng):
+        if gov.clock < rival_s:
+            return (20e-6 if thr == 1 else 26e-6) * (1 + 0.05 * rng.random())
+        return quiet(thr, rng)
+
+    simulate(gov, machine, epochs=22)  # 2 s with the rival, then about 0.2 s quiet
+    assert gov.current == 2
+    # one-thread seconds: at most 0.05 s of training after the rival left
+    assert gov.seconds[1] <= rival_s + 0.05, (gov.seconds, gov.switches, gov.probes, gov.gap)
+
+
 def test_a_fixed_count_is_never_changed():
     gov = ThreadGovernor((2,))
     assert gov.plan(10, 50_000) == (2, 50_000)
