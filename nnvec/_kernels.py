@@ -17,6 +17,7 @@ import numba
 import numpy as np
 from llvmlite import ir
 from numba import types
+from numba.core import cgutils
 from numba.extending import intrinsic, overload
 
 #: numba flags, set once. fastmath is off: the matrix engine must reproduce the
@@ -86,7 +87,7 @@ def _exp_nonpositive(x):
     p = p * r + 0.5
     p = p * r + 1.0
     p = p * r + 1.0
-    k = _float_bits(t) - _MAGIC_BITS  # type: ignore[call-arg]  # numba passes typingctx
+    k = _float_bits(t) - _MAGIC_BITS
     tiny = k < -1020
     scale = _bits_float((k + (1083 if tiny else 1023)) << 52)
     return (p * scale) * (8.673617379884035e-19 if tiny else 1.0)  # 2^-60
@@ -660,6 +661,187 @@ def _block_bound(n_out, nblk, t, align):
     return (t * n_out // nblk) // align * align
 
 
+# ---- one parallel region per segment, threads meeting at spin barriers ----
+# A numba parallel region costs 8-17 us to start on a 2-core EPYC (measured
+# against 0.2-0.4 us for a spin barrier), and the fused kernel needs one or
+# two per mini-batch: at m = 10 that was as much time as the work it split.
+# So a segment of mini-batches runs as one region in which every thread walks
+# the same steps and the threads meet at a barrier wherever one step's output
+# is another thread's input.
+
+
+def _item_pointer(context, builder, aryty, ary, idx):
+    arr = context.make_array(aryty)(context, builder, ary)
+    return cgutils.get_item_pointer(context, builder, aryty, arr, [idx], wraparound=False)
+
+
+@intrinsic
+def _atomic_add(typingctx, ary, i, v):
+    """ary[i] += v atomically (sequentially consistent); returns the old value."""
+    def codegen(context, builder, sig, args):
+        ptr = _item_pointer(context, builder, sig.args[0], args[0], args[1])
+        return builder.atomic_rmw("add", ptr, args[2], "seq_cst")
+    return types.int64(types.Array(types.int64, 1, "C"), types.int64, types.int64), codegen
+
+
+@intrinsic
+def _atomic_cas(typingctx, ary, i, old, new):
+    """ary[i] = new if ary[i] == old, atomically; True if it was swapped."""
+    def codegen(context, builder, sig, args):
+        ptr = _item_pointer(context, builder, sig.args[0], args[0], args[1])
+        res = builder.cmpxchg(ptr, args[2], args[3], "seq_cst", "seq_cst")
+        return builder.extract_value(res, 1)
+    return (types.boolean(types.Array(types.int64, 1, "C"), types.int64, types.int64,
+                          types.int64), codegen)
+
+
+@intrinsic
+def _atomic_load(typingctx, ary, i):
+    """ary[i], read with acquire ordering (later reads see what was written before it)."""
+    def codegen(context, builder, sig, args):
+        ptr = _item_pointer(context, builder, sig.args[0], args[0], args[1])
+        return builder.load_atomic(ptr, "acquire", 8)
+    return types.int64(types.Array(types.int64, 1, "C"), types.int64), codegen
+
+
+@intrinsic
+def _spin_pause(typingctx):
+    """The CPU's spin-wait hint (x86 ``pause``; nothing elsewhere)."""
+    def codegen(context, builder, sig, args):
+        if "x86" in builder.module.triple:
+            fn = builder.module.declare_intrinsic(
+                "llvm.x86.sse2.pause", fnty=ir.FunctionType(ir.VoidType(), []))
+            builder.call(fn, [])
+        return context.get_dummy_value()
+    return types.none(), codegen
+
+
+@intrinsic
+def _yield_cpu(typingctx):
+    """``sched_yield()``: let a thread that lost its core have it back."""
+    def codegen(context, builder, sig, args):
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.IntType(32), []), "sched_yield")
+        builder.call(fn, [])
+        return context.get_dummy_value()
+    return types.none(), codegen
+
+
+#: spins with the pause hint before a waiting thread starts yielding its core:
+#: tens of microseconds, longer than any step's imbalance at small m, short
+#: enough that a partner that lost its core to another process gets it back
+SPIN_PAUSES = 2000
+#: yields a thread waits for its partners to enter the region before it runs
+#: the segment alone (a pool that runs the region's iterations one after the
+#: other, or partners that do not start, must not deadlock it)
+GATHER_YIELDS = 2000
+_GAVE_UP = 1 << 40  # added to the arrival count by a thread that runs alone
+
+
+@fjit
+def _spin_wait(i):
+    if i < SPIN_PAUSES:
+        _spin_pause()
+    else:
+        _yield_cpu()
+
+
+@fjit
+def _gather(sync, nthr):
+    """Wait until all ``nthr`` threads of the region have arrived.
+
+    Returns 1 when they all have (the team runs), -1 for the one thread that
+    gave up waiting and runs the whole segment alone, 0 for the others (they
+    leave). ``sync[2]`` counts arrivals.
+    """
+    if _atomic_add(sync, 2, 1) + 1 >= _GAVE_UP:
+        return 0
+    i = 0
+    while True:
+        c = _atomic_load(sync, 2)
+        if c >= _GAVE_UP:
+            return 0
+        if c == nthr:
+            return 1
+        if i >= SPIN_PAUSES + GATHER_YIELDS and _atomic_cas(sync, 2, c, c + _GAVE_UP):
+            return -1
+        _spin_wait(i)
+        i += 1
+
+
+@fjit
+def _barrier(sync, nthr):
+    """Wait until all ``nthr`` threads reach it (``sync[0]`` counts, ``sync[1]`` is the round)."""
+    round_: int = _atomic_load(sync, 1)
+    if _atomic_add(sync, 0, 1) == nthr - 1:  # the last to arrive opens the next round
+        _atomic_add(sync, 0, -nthr)
+        _atomic_add(sync, 1, 1)
+        return
+    i = 0
+    while _atomic_load(sync, 1) == round_:
+        _spin_wait(i)
+        i += 1
+
+
+@fjit
+def _step_plan(s, L, sizes, r, nthr, sparse):
+    """Step ``s`` of a mini-batch of ``r``: ``(phase, layer, blocks, by_examples)``.
+
+    Steps: the L forward passes (s < L), every layer's deltas (s == L), then
+    the L fused updates, output layer first.
+    """
+    phase = 0 if s < L else (1 if s == L else 2)
+    l = s if s < L else (L - 1 if s == L else 2 * L - s)
+    by_examples = False
+    if phase == 1:
+        nblk = nthr if nthr > 1 and r >= SPLIT_MIN_EXAMPLES else 1
+    else:
+        nblk = _split_blocks(sizes[l + 1], sizes[l + 1] * sizes[l], nthr)
+        if phase == 0 and nblk == 1 and nthr > 1 and r >= SPLIT_MIN_EXAMPLES:
+            nblk = nthr
+            by_examples = True
+    return phase, l, nblk, by_examples
+
+
+@fjit
+def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, decay,
+                   cost_kind, scal, ident, lo, hi, t, nthr, sync):
+    """Thread ``t`` of ``nthr``'s share of ``train_epoch_fused``'s mini-batches.
+
+    Every thread walks every step; block ``t`` of a step split into ``nthr``
+    blocks is this thread's, a step that is not split is thread 0's. The
+    threads meet at a barrier before each step that is split or follows one.
+    """
+    n = Y.shape[0]
+    L = len(sizes) - 1
+    zero = scal[0]
+    own = np.empty_like(scal[:1])  # this thread's -eta/r, in the arrays' dtype
+    split_before = False  # the region's start is the segment's first meeting
+    for start in range(lo, hi, m):
+        r = min(m, n - start)
+        rows = perm[start:start + r]
+        own[0] = -eta / r
+        neg_step = own[0]
+        for s in range(2 * L + 1):
+            phase, l, nblk, by_examples = _step_plan(s, L, sizes, r, nthr, sparse)
+            if s == 2 * L and sparse:
+                # a step of its own before the sparse input layer's update:
+                # its bias step and D *= -eta/r, on thread 0
+                if nthr > 1 and split_before:
+                    _barrier(sync, nthr)
+                if t == 0:
+                    _scale_input_delta(_layer_view(dflat, sizes, 0, m), r,
+                                       _layer_view(bflat, sizes, 0, 1)[0], neg_step)
+                split_before = False
+            if nthr > 1 and (nblk > 1 or split_before):
+                _barrier(sync, nthr)
+            if t < nblk:
+                _step_block(phase, by_examples, l, X, sp, sparse, Y, rows, ident, r, sizes,
+                            wflat, bflat, aflat, dflat, m, cost_kind, t, nblk, decay,
+                            neg_step, zero)
+            split_before = nblk > 1
+
+
 @numba.njit(parallel=True, **_FAST)
 def train_epoch_fused(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, lmbda,
                       cost_kind, scal, ident, lo, hi, nthr):
@@ -679,55 +861,37 @@ def train_epoch_fused(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dfl
     every layer's (m, sizes[l+1]) outputs and deltas. ``ident``: arange(m).
     ``cost_kind``: 0 quadratic, 1 cross-entropy. ``scal``: length-2 scratch
     in the arrays' dtype, so the scalars the inner loops use have the arrays'
-    dtype. ``nthr``: threads; with more than one, each large layer's neurons
-    are split into ``nthr`` blocks (forward pass and fused update), one per
+    dtype. ``nthr``: threads, in one parallel region for the whole call (see
+    ``_train_segment``); with more than one, each large layer's neurons are
+    split into ``nthr`` blocks (forward pass and fused update), one per
     thread, and from ``SPLIT_MIN_EXAMPLES`` examples on, the other forward
     passes and the deltas are split by examples. Every value is computed by
     the same code for any ``nthr`` (see ``FORWARD_ALIGN``, ``EXAMPLE_ALIGN``),
-    so the result does not depend on the thread count, bit for bit.
+    so the result does not depend on the thread count, bit for bit; a thread
+    that finds itself alone in the region (``_gather``) runs the call as
+    ``nthr = 1``.
     """
     n = Y.shape[0]
-    L = len(sizes) - 1
     decay = 1.0 - eta * lmbda / n
     scal[0] = 0.0
-    zero = scal[0]
     if sparse:
         _transpose_into(_weights_view(wflat, sizes, 0), sp[4])
-    for start in range(lo, hi, m):
-        r = min(m, n - start)
-        rows = perm[start:start + r]
-        scal[1] = -eta / r
-        neg_step = scal[1]
-        # Steps: the L forward passes (s < L), every layer's deltas (s == L),
-        # then the L fused updates, output layer first. One parallel loop
-        # serves them all, so numba builds one parallel region (a compile of
-        # its own) for the kernel, not three.
-        for s in range(2 * L + 1):
-            phase = 0 if s < L else (1 if s == L else 2)
-            l = s if s < L else (L - 1 if s == L else 2 * L - s)
-            by_examples = False
-            if phase == 1:
-                nblk = nthr if nthr > 1 and r >= SPLIT_MIN_EXAMPLES else 1
-            else:
-                nblk = _split_blocks(sizes[l + 1], sizes[l + 1] * sizes[l], nthr)
-                if phase == 0 and nblk == 1 and nthr > 1 and r >= SPLIT_MIN_EXAMPLES:
-                    nblk = nthr
-                    by_examples = True
-            if phase == 2 and l == 0 and sparse:
-                _scale_input_delta(_layer_view(dflat, sizes, 0, m), r,
-                                   _layer_view(bflat, sizes, 0, 1)[0], neg_step)
-            # Both branches pass ``t`` as int64 (prange's index is unsigned), so
-            # the helper compiles once, not once per call site's argument types.
-            if nblk > 1:
-                for t in numba.prange(nblk):
-                    _step_block(phase, by_examples, l, X, sp, sparse, Y, rows, ident, r, sizes,
-                                wflat, bflat, aflat, dflat, m, cost_kind, np.int64(t), nblk, decay,
-                                neg_step, zero)
-            else:
-                for t in range(nblk):
-                    _step_block(phase, by_examples, l, X, sp, sparse, Y, rows, ident, r, sizes,
-                                wflat, bflat, aflat, dflat, m, cost_kind, np.int64(t), nblk, decay,
-                                neg_step, zero)
+    # Both branches pass int64 thread numbers (prange's index is unsigned), so
+    # _train_segment compiles once, not once per call site's argument types.
+    sync = np.zeros(8, np.int64)  # once per call: the threads' meeting counters
+    if nthr > 1:
+        for t in numba.prange(nthr):
+            team = _gather(sync, nthr)
+            if team == 1:
+                _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta,
+                               decay, cost_kind, scal, ident, lo, hi, np.int64(t), nthr, sync)
+            elif team == -1:
+                _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta,
+                               decay, cost_kind, scal, ident, lo, hi, np.int64(0), np.int64(1),
+                               sync)
+    else:
+        _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, decay,
+                       cost_kind, scal, ident, lo, hi, np.int64(0), np.int64(1), sync)
     if sparse:
         _transpose_into(sp[4], _weights_view(wflat, sizes, 0))
 

@@ -27,16 +27,13 @@ from ._kernels import (
 
 __all__ = ["CHUNK", "FASTMATH", "FORWARD_ALIGN", "FORWARD_BLOCK", "UPDATE_ALIGN",
            "SPLIT_MIN_WEIGHTS", "SPLIT_MIN_EXAMPLES", "EXAMPLE_ALIGN",
-           "PARALLEL_MIN_BATCH", "AUTO_BATCHED_MIN_M", "AUTO_BATCHED_MIN_WEIGHTS",
+           "AUTO_BATCHED_MIN_M", "AUTO_BATCHED_MIN_WEIGHTS",
            "AUTO_BATCHED_LARGE_M", "AUTO_BATCHED_LARGE_WEIGHTS",
            "SETTLE_S", "SEGMENT_S", "MULTI_MAX_BATCHES", "PROBE_S",
            "PROBE_MAX_BATCHES", "PROBE_GAP_MIN_S", "PROBE_GAP_MAX_S", "PROBE_BUDGET",
            "TIE_RATIO", "SWITCH_MARGIN", "WINS_TO_GROW", "FIRST_BATCHES"]
 
 # ------------------------------------------------------------------ engine
-#: below this many examples per mini-batch the fused kernel runs on one
-#: thread: a parallel region costs more than the work it would split.
-PARALLEL_MIN_BATCH = 4
 #: ``strategy="auto"`` runs the batched strategy for mini-batches of at least
 #: AUTO_BATCHED_MIN_M examples through hidden-to-hidden layers of at least
 #: AUTO_BATCHED_MIN_WEIGHTS weights in all, and for mini-batches of at least

@@ -39,7 +39,6 @@ from .config import (
     AUTO_BATCHED_LARGE_WEIGHTS,
     AUTO_BATCHED_MIN_M,
     AUTO_BATCHED_MIN_WEIGHTS,
-    PARALLEL_MIN_BATCH,
 )
 from .costs import CrossEntropyCost, QuadraticCost
 from .network import BaseNetwork
@@ -255,7 +254,7 @@ class Network(BaseNetwork):
             return (top,)
         splittable = any(_kernels._split_blocks(w.shape[0], w.size, top) > 1
                          for w in self.weights)
-        if top == 1 or m < PARALLEL_MIN_BATCH or not splittable:
+        if top == 1 or not splittable:
             return (1,)
         return (1, top)
 

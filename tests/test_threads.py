@@ -185,6 +185,30 @@ def test_an_epoch_cut_into_segments_on_varying_threads_is_bit_identical(mnist, m
                                                      cut.weights + cut.biases))
 
 
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs numba's pool of 2 threads")
+@pytest.mark.parametrize("compact", [False, True], ids=["dense", "sparse"])
+def test_a_region_whose_threads_run_one_after_the_other_does_not_deadlock(mnist, compact):
+    # With numba's pool cut to one thread, the kernel's two-thread region runs
+    # its iterations one after the other: the first must not wait forever for
+    # its partner at a barrier, but give up waiting and train alone, with the
+    # same bits.
+    (X, y), _, _ = mnist
+    X, y = X[:600], y[:600]
+    if compact:
+        X = nnvec.SparseImages.from_dense(np.rint(X * 255).astype(np.uint8))
+    alone = nnvec.Network([784, 30, 10], seed=4, threads=1)
+    alone.fit(X, y, epochs=1, batch_size=10, eta=3.0)
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        pair = nnvec.Network([784, 30, 10], seed=4, threads=2)
+        pair.fit(X, y, epochs=1, batch_size=10, eta=3.0)
+    finally:
+        numba.set_num_threads(before)
+    assert all(np.array_equal(a, b) for a, b in zip(alone.weights + alone.biases,
+                                                     pair.weights + pair.biases))
+
+
 def test_threads_beyond_numbas_pool_is_an_error():
     with pytest.raises(ValueError, match="NUMBA_NUM_THREADS"):
         nnvec.Network([4, 3, 2], threads=numba.config.NUMBA_NUM_THREADS + 1)
