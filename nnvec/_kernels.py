@@ -12,6 +12,8 @@ on-disk cache (``cache=True``) keys each one separately.
 """
 
 import math
+import platform
+import sys
 
 import numba
 import numpy as np
@@ -623,7 +625,9 @@ def _step_block(phase, by_examples, l, X, sp, sparse, Y, rows, ident, r, sizes, 
 
 
 #: a layer is split across threads only when it has at least this many
-#: weights; smaller layers cost less than a parallel region's start-up.
+#: weights; smaller layers cost less than a parallel region's start-up (the
+#: thresholds here were measured when every split step started one; not
+#: re-measured since threads meet at barriers instead)
 SPLIT_MIN_WEIGHTS = 8192
 #: thread blocks of neurons start at multiples of these: the forward pass
 #: works on 2 neurons at a time and the update on 3, so with each phase's
@@ -638,7 +642,7 @@ UPDATE_ALIGN = 3
 SPLIT_MIN_NEURONS = 6
 #: from this many examples on, the steps not split by neurons (the forward
 #: pass of small layers, and the deltas) are split by examples; below it a
-#: parallel region costs more than such a step's work
+#: parallel region cost more than such a step's work
 SPLIT_MIN_EXAMPLES = 50
 #: example blocks of a dense forward pass start at multiples of its 5-example
 #: register block, so every example takes the same code path for any ``nthr``
@@ -661,13 +665,19 @@ def _block_bound(n_out, nblk, t, align):
     return (t * n_out // nblk) // align * align
 
 
-# ---- one parallel region per segment, threads meeting at spin barriers ----
+# ---- threads that walk a segment together and meet at barriers ----
 # A numba parallel region costs 8-17 us to start on a 2-core EPYC (measured
-# against 0.2-0.4 us for a spin barrier), and the fused kernel needs one or
+# against 0.2-0.4 us for a spin barrier), and the fused kernel needed one or
 # two per mini-batch: at m = 10 that was as much time as the work it split.
-# So a segment of mini-batches runs as one region in which every thread walks
-# the same steps and the threads meet at a barrier wherever one step's output
-# is another thread's input.
+# So each of a segment's threads (the caller's and helpers it starts, see
+# nnvec._threads.Team) runs the whole segment, every thread walks the same
+# steps, and they meet at a barrier wherever one step's output is another
+# thread's input. Helper threads rather than a numba parallel region: after a
+# region, OpenMP's idle threads keep spinning for milliseconds, and on a busy
+# machine that spinning took a core from the training itself (measured: the
+# default thread choice 1.2-2x slower than one thread under load, 0.98-1.06x
+# with OpenMP's spinning off). Waiting threads here spin tens of microseconds,
+# then sleep until woken.
 
 
 def _item_pointer(context, builder, aryty, ary, idx):
@@ -716,46 +726,109 @@ def _spin_pause(typingctx):
     return types.none(), codegen
 
 
+_FUTEX = sys.platform.startswith("linux") and platform.machine() in ("x86_64", "AMD64")
+_SYS_FUTEX = 202  # x86-64 Linux
+_FUTEX_WAIT_PRIVATE = 128
+_FUTEX_WAKE_PRIVATE = 129
+
+
+def _syscall(builder, *args):
+    i64 = ir.IntType(64)
+    fn = cgutils.get_or_insert_function(
+        builder.module, ir.FunctionType(i64, [i64], var_arg=True), "syscall")
+    return builder.call(fn, [a if isinstance(a, ir.Value) else ir.Constant(i64, a) for a in args])
+
+
 @intrinsic
-def _yield_cpu(typingctx):
-    """``sched_yield()``: let a thread that lost its core have it back."""
+def _sleep_while(typingctx, ary, i, expected):
+    """Sleep while the low 32 bits of ary[i] equal ``expected``'s, at most 1 ms.
+
+    Linux x86-64: a futex wait (``_wake_all`` wakes it at once). Elsewhere:
+    ``sched_yield()``, after which the caller checks again.
+    """
     def codegen(context, builder, sig, args):
-        fn = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.IntType(32), []), "sched_yield")
-        builder.call(fn, [])
+        if _FUTEX:
+            i64 = ir.IntType(64)
+            ptr = _item_pointer(context, builder, sig.args[0], args[0], args[1])
+            ts = cgutils.alloca_once(builder, ir.LiteralStructType([i64, i64]))
+            builder.store(ir.Constant(ir.LiteralStructType([i64, i64]), [0, 1_000_000]), ts)
+            _syscall(builder, _SYS_FUTEX, builder.ptrtoint(ptr, i64), _FUTEX_WAIT_PRIVATE,
+                     builder.and_(args[2], ir.Constant(i64, 0xFFFFFFFF)),
+                     builder.ptrtoint(ts, i64), 0, 0)
+        else:
+            fn = cgutils.get_or_insert_function(
+                builder.module, ir.FunctionType(ir.IntType(32), []), "sched_yield")
+            builder.call(fn, [])
         return context.get_dummy_value()
-    return types.none(), codegen
+    return types.none(types.Array(types.int64, 1, "C"), types.int64, types.int64), codegen
 
 
-#: spins with the pause hint before a waiting thread starts yielding its core:
-#: tens of microseconds, longer than any step's imbalance at small m, short
-#: enough that a partner that lost its core to another process gets it back
+@intrinsic
+def _wake_all(typingctx, ary, i):
+    """Wake every thread sleeping in ``_sleep_while`` on ary[i] (nothing elsewhere)."""
+    def codegen(context, builder, sig, args):
+        if _FUTEX:
+            i64 = ir.IntType(64)
+            ptr = _item_pointer(context, builder, sig.args[0], args[0], args[1])
+            _syscall(builder, _SYS_FUTEX, builder.ptrtoint(ptr, i64), _FUTEX_WAKE_PRIVATE,
+                     0x7FFFFFFF, 0, 0, 0)
+        return context.get_dummy_value()
+    return types.none(types.Array(types.int64, 1, "C"), types.int64), codegen
+
+
+@intrinsic
+def _cycles(typingctx):
+    """The CPU's cycle counter (``rdtsc`` on x86; 0 where LLVM has none)."""
+    def codegen(context, builder, sig, args):
+        fn = builder.module.declare_intrinsic(
+            "llvm.readcyclecounter", fnty=ir.FunctionType(ir.IntType(64), []))
+        return builder.call(fn, [])
+    return types.int64(), codegen
+
+
+#: spins with the pause hint (tens of microseconds) before a waiting thread
+#: sleeps: longer than a step's imbalance at small m. Sleeping, not yielding,
+#: matters on a busy machine: a thread that yields hands its core to the other
+#: process for a whole scheduler slice, while a sleeper is woken the moment
+#: its partner arrives.
 SPIN_PAUSES = 2000
-#: yields a thread waits for its partners to enter the region before it runs
-#: the segment alone (a pool that runs the region's iterations one after the
-#: other, or partners that do not start, must not deadlock it)
-GATHER_YIELDS = 2000
-_GAVE_UP = 1 << 40  # added to the arrival count by a thread that runs alone
+#: cycles (about 0.2 s) a thread waits for its partners to arrive before it
+#: trains the segment alone: a partner that lost its core comes within a few
+#: scheduler slices, so only a partner that never started gets there.
+GATHER_CYCLES = 1 << 29
+_GAVE_UP = 1 << 40  # added to the arrival count by a thread that trains alone
+# sync: [0] barrier arrivals, [1] barrier round, [2] arrivals at the start,
+# [3] threads asleep in a barrier, [4] threads asleep in _gather (all zero to start)
 
 
 @fjit
-def _spin_wait(i):
+def _wait_while(sync, idx, value, sleepers, i):
+    """One step of waiting for sync[idx] to change from ``value`` (the ``i``-th)."""
     if i < SPIN_PAUSES:
         _spin_pause()
-    else:
-        _yield_cpu()
+        return
+    _atomic_add(sync, sleepers, 1)  # before the check: a waker then sees a sleeper
+    if _atomic_load(sync, idx) == value:
+        _sleep_while(sync, idx, value)
+    _atomic_add(sync, sleepers, -1)
 
 
 @fjit
 def _gather(sync, nthr):
-    """Wait until all ``nthr`` threads of the region have arrived.
+    """Wait until all ``nthr`` threads of a segment have arrived.
 
     Returns 1 when they all have (the team runs), -1 for the one thread that
-    gave up waiting and runs the whole segment alone, 0 for the others (they
-    leave). ``sync[2]`` counts arrivals.
+    gave up waiting and trains the whole segment alone, 0 for the others
+    (they leave).
     """
-    if _atomic_add(sync, 2, 1) + 1 >= _GAVE_UP:
+    c = _atomic_add(sync, 2, 1) + 1
+    if c >= _GAVE_UP:
         return 0
+    if c == nthr:
+        if _atomic_load(sync, 4) > 0:
+            _wake_all(sync, 2)
+        return 1
+    t0 = _cycles()
     i = 0
     while True:
         c = _atomic_load(sync, 2)
@@ -763,23 +836,27 @@ def _gather(sync, nthr):
             return 0
         if c == nthr:
             return 1
-        if i >= SPIN_PAUSES + GATHER_YIELDS and _atomic_cas(sync, 2, c, c + _GAVE_UP):
+        # without a cycle counter (it reads 0), count waits instead
+        late = _cycles() - t0 > GATHER_CYCLES if t0 != 0 else i > GATHER_CYCLES >> 8
+        if late and _atomic_cas(sync, 2, c, c + _GAVE_UP):
             return -1
-        _spin_wait(i)
+        _wait_while(sync, 2, c, 4, i)
         i += 1
 
 
 @fjit
 def _barrier(sync, nthr):
-    """Wait until all ``nthr`` threads reach it (``sync[0]`` counts, ``sync[1]`` is the round)."""
+    """Wait until all ``nthr`` threads of the team reach it."""
     round_: int = _atomic_load(sync, 1)
     if _atomic_add(sync, 0, 1) == nthr - 1:  # the last to arrive opens the next round
         _atomic_add(sync, 0, -nthr)
         _atomic_add(sync, 1, 1)
+        if _atomic_load(sync, 3) > 0:
+            _wake_all(sync, 1)
         return
     i = 0
     while _atomic_load(sync, 1) == round_:
-        _spin_wait(i)
+        _wait_while(sync, 1, round_, 3, i)
         i += 1
 
 
@@ -816,7 +893,7 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
     L = len(sizes) - 1
     zero = scal[0]
     own = np.empty_like(scal[:1])  # this thread's -eta/r, in the arrays' dtype
-    split_before = False  # the region's start is the segment's first meeting
+    split_before = False  # the barrier after the transposes is the first meeting
     for start in range(lo, hi, m):
         r = min(m, n - start)
         rows = perm[start:start + r]
@@ -842,9 +919,9 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
             split_before = nblk > 1
 
 
-@numba.njit(parallel=True, **_FAST)
+@fjit
 def train_epoch_fused(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, lmbda,
-                      cost_kind, scal, ident, lo, hi, nthr):
+                      cost_kind, scal, ident, lo, hi, t, nthr, sync):
     """Train the mini-batches of ``m`` rows of ``X`` that start at ``lo, lo+m, ... < hi``.
 
     The epoch's order is ``perm``; a whole epoch is ``lo=0, hi=len(X)``, and
@@ -861,38 +938,39 @@ def train_epoch_fused(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dfl
     every layer's (m, sizes[l+1]) outputs and deltas. ``ident``: arange(m).
     ``cost_kind``: 0 quadratic, 1 cross-entropy. ``scal``: length-2 scratch
     in the arrays' dtype, so the scalars the inner loops use have the arrays'
-    dtype. ``nthr``: threads, in one parallel region for the whole call (see
-    ``_train_segment``); with more than one, each large layer's neurons are
-    split into ``nthr`` blocks (forward pass and fused update), one per
-    thread, and from ``SPLIT_MIN_EXAMPLES`` examples on, the other forward
-    passes and the deltas are split by examples. Every value is computed by
-    the same code for any ``nthr`` (see ``FORWARD_ALIGN``, ``EXAMPLE_ALIGN``),
-    so the result does not depend on the thread count, bit for bit; a thread
-    that finds itself alone in the region (``_gather``) runs the call as
-    ``nthr = 1``.
+    dtype.
+
+    Threads: ``nthr`` threads each call this at once with their own ``t`` and
+    one zeroed ``sync`` (int64, length 8); ``nthr = 1``, ``t = 0`` trains
+    alone. With more than one, each large layer's neurons are split into
+    ``nthr`` blocks (forward pass and fused update), one per thread, and from
+    ``SPLIT_MIN_EXAMPLES`` examples on, the other forward passes and the
+    deltas are split by examples (see ``_train_segment``). Every value is
+    computed by the same code for any ``nthr`` (see ``FORWARD_ALIGN``,
+    ``EXAMPLE_ALIGN``), so the result does not depend on the thread count,
+    bit for bit; a thread that waits too long for its partners (``_gather``)
+    trains the call alone, as ``nthr = 1``.
     """
+    if nthr > 1:
+        team = _gather(sync, nthr)
+        if team == 0:
+            return
+        if team == -1:
+            t = t - t
+            nthr = nthr - nthr + 1
     n = Y.shape[0]
     decay = 1.0 - eta * lmbda / n
-    scal[0] = 0.0
-    if sparse:
-        _transpose_into(_weights_view(wflat, sizes, 0), sp[4])
-    # Both branches pass int64 thread numbers (prange's index is unsigned), so
-    # _train_segment compiles once, not once per call site's argument types.
-    sync = np.zeros(8, np.int64)  # once per call: the threads' meeting counters
+    if t == 0:
+        scal[0] = 0.0
+        if sparse:
+            _transpose_into(_weights_view(wflat, sizes, 0), sp[4])
     if nthr > 1:
-        for t in numba.prange(nthr):
-            team = _gather(sync, nthr)
-            if team == 1:
-                _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta,
-                               decay, cost_kind, scal, ident, lo, hi, np.int64(t), nthr, sync)
-            elif team == -1:
-                _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta,
-                               decay, cost_kind, scal, ident, lo, hi, np.int64(0), np.int64(1),
-                               sync)
-    else:
-        _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, decay,
-                       cost_kind, scal, ident, lo, hi, np.int64(0), np.int64(1), sync)
-    if sparse:
+        _barrier(sync, nthr)
+    _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, decay,
+                   cost_kind, scal, ident, lo, hi, t, nthr, sync)
+    if nthr > 1:
+        _barrier(sync, nthr)
+    if t == 0 and sparse:
         _transpose_into(sp[4], _weights_view(wflat, sizes, 0))
 
 

@@ -24,11 +24,17 @@ switches.
 After a switch, segments grow from probe size to ``SEGMENT_S``, so a wrong
 switch is caught after a few milliseconds.
 
-The governor only decides thread counts; the engine runs the segments.
+The governor only decides thread counts; the engine runs the segments, on
+its own thread and the helpers of a ``Team``.
 """
 
+import functools
 import math
 import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
 
 from .config import (
     FIRST_BATCHES,
@@ -183,3 +189,45 @@ class ThreadGovernor:
             backoff = (2 * self.gap[threads] if cur is None or t > TIE_RATIO * cur
                        else PROBE_GAP_MIN_S)
             self.gap[threads] = min(max(backoff, excess / PROBE_BUDGET), PROBE_GAP_MAX_S)
+
+
+class Team:
+    """Helper threads that run a kernel's other shares beside the caller's.
+
+    ``run(fn, nthr, *args)`` calls ``fn(*args, t, nthr, sync)`` for ``t = 1
+    .. nthr-1`` on helper threads and ``t = 0`` on the calling thread, with
+    one fresh zeroed ``sync`` (int64, length 8) for the run, and returns when
+    all have. The kernel must release the GIL (numba's
+    ``nogil``) and make its threads meet by itself. Helpers are started on
+    first use and stopped by ``close()``; an idle helper sleeps (no spinning
+    thread is left behind between segments, unlike an OpenMP pool).
+    """
+
+    def __init__(self):
+        self._pool: ThreadPoolExecutor | None = None
+        self._size = 0
+        self._lock = threading.Lock()  # one run at a time per team
+
+    def run(self, fn, nthr, *args):
+        sync = np.zeros(8, np.int64)
+        if nthr == 1:
+            return fn(*args, 0, 1, sync)
+        with self._lock:
+            pool = self._pool
+            if pool is None or self._size < nthr - 1:
+                self.close()
+                pool = self._pool = ThreadPoolExecutor(nthr - 1, thread_name_prefix="nnvec")
+                self._size = nthr - 1
+            futures = [pool.submit(functools.partial(fn, *args, t, nthr, sync))
+                       for t in range(1, nthr)]
+            try:
+                fn(*args, 0, nthr, sync)
+            finally:
+                for f in futures:
+                    f.result()
+
+    def close(self):
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+            self._size = 0

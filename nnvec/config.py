@@ -51,12 +51,12 @@ SEGMENT_S = 0.02
 #: mini-batches: when another process takes a core, every barrier can cost a
 #: scheduler slice (measured: 1-10 ms per mini-batch), so this bounds how long
 #: a sudden load goes unnoticed. A call costs ~2 us, so short segments are free.
-MULTI_MAX_BATCHES = 64
+MULTI_MAX_BATCHES = 512
 #: seconds a probe segment aims to last at the probed count's last speed ...
-PROBE_S = 0.001
+PROBE_S = 0.004
 #: ... but never more mini-batches than this: when threads stall at barriers,
 #: the cost is per mini-batch (a scheduler slice each), not per sample
-PROBE_MAX_BATCHES = 16
+PROBE_MAX_BATCHES = 128
 #: seconds of training between probes of a count: doubles while it loses clearly
 PROBE_GAP_MIN_S = 0.01
 PROBE_GAP_MAX_S = 2.0

@@ -33,7 +33,7 @@ from numpy.typing import DTypeLike
 from . import _kernels, _numpy_kernels
 from . import _validation as V
 from ._registry import register
-from ._threads import available_cores, numba_pool_size, shared_governor
+from ._threads import Team, available_cores, numba_pool_size, shared_governor
 from .config import (
     AUTO_BATCHED_LARGE_M,
     AUTO_BATCHED_LARGE_WEIGHTS,
@@ -224,19 +224,20 @@ class Network(BaseNetwork):
         self._buf: _Buffers | None = None
         self._fused: tuple | None = None
         self._governor: Any = None
+        self._team: Team | None = None
 
     def __getstate__(self):
         # Live objects only: the kernel module is looked up again from the
         # engine name, and per-fit scratch is rebuilt by the next fit.
         state = self.__dict__.copy()
-        for k in ("_k", "_buf", "_fused", "_governor"):
+        for k in ("_k", "_buf", "_fused", "_governor", "_team"):
             state.pop(k, None)
         return state
 
     def __setstate__(self, state):
         self.__dict__.update(state)
         self._k = ENGINES[self.engine]
-        self._buf = self._fused = self._governor = None
+        self._buf = self._fused = self._governor = self._team = None
 
     def _checkpoint_settings(self):
         return dict(super()._checkpoint_settings(), strategy=self.strategy, threads=self.threads)
@@ -332,6 +333,7 @@ class Network(BaseNetwork):
             # network of this shape in the process (see _threads.shared_governor).
             self._governor = shared_governor(
                 choices, (self.sizes, m, np.dtype(self.dtype).str, id(self.cost)))
+            self._team = Team()  # its helper threads start on the first multi-thread segment
         else:
             self._buf = _Buffers(self.sizes, m, self.dtype)
             # all the targets as columns, like the buffers, once per fit
@@ -340,6 +342,9 @@ class Network(BaseNetwork):
     def _finish_training(self):
         self._buf = None
         self._fused = None
+        if self._team is not None:
+            self._team.close()
+            self._team = None
 
     def _train_epoch(self, X, Y, perm, m, eta, lmbda):
         if self._fused is not None:
@@ -347,7 +352,7 @@ class Network(BaseNetwork):
             Yk = _read_only(Y)  # read-only like Xk: one compiled kernel for any caller's arrays
             wflat, bflat = _packed(self.weights), _packed(self.biases)
             gov = self._governor
-            assert gov is not None
+            assert gov is not None and self._team is not None
             n = len(X)
             m = min(m, n)  # as in _prepare_training: the scratch holds min(m, n) rows
             lo = 0
@@ -358,9 +363,9 @@ class Network(BaseNetwork):
                     nthr, count = gov.plan(m, n - lo)
                     hi = min(n, lo + count)
                     t0 = time.perf_counter()
-                    _kernels.train_epoch_fused(Xk, sp, sparse, Yk, perm, m, sizes, wflat, bflat,
-                                               aflat, dflat, eta, lmbda, cost_kind, scal, ident,
-                                               lo, hi, nthr)
+                    self._team.run(_kernels.train_epoch_fused, nthr, Xk, sp, sparse, Yk, perm,
+                                   m, sizes, wflat, bflat, aflat, dflat, eta, lmbda, cost_kind,
+                                   scal, ident, lo, hi)
                     gov.record(nthr, hi - lo, time.perf_counter() - t0, m)
                     lo = hi
             finally:

@@ -187,11 +187,10 @@ def test_an_epoch_cut_into_segments_on_varying_threads_is_bit_identical(mnist, m
 
 @pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs numba's pool of 2 threads")
 @pytest.mark.parametrize("compact", [False, True], ids=["dense", "sparse"])
-def test_a_region_whose_threads_run_one_after_the_other_does_not_deadlock(mnist, compact):
-    # With numba's pool cut to one thread, the kernel's two-thread region runs
-    # its iterations one after the other: the first must not wait forever for
-    # its partner at a barrier, but give up waiting and train alone, with the
-    # same bits.
+def test_two_threads_train_when_numbas_pool_is_cut_to_one(mnist, compact):
+    # With numba's pool cut to one thread (a parallel region would then run
+    # its iterations one after the other), two threads still meet: the
+    # kernel's threads are its own, and the weights are the same bits.
     (X, y), _, _ = mnist
     X, y = X[:600], y[:600]
     if compact:
@@ -207,6 +206,21 @@ def test_a_region_whose_threads_run_one_after_the_other_does_not_deadlock(mnist,
         numba.set_num_threads(before)
     assert all(np.array_equal(a, b) for a, b in zip(alone.weights + alone.biases,
                                                      pair.weights + pair.biases))
+
+
+def test_a_thread_left_alone_in_the_region_gives_up_waiting_and_trains_alone():
+    # A partner that never comes (a helper thread that could not start):
+    # the first thread waits about 0.2 s for it, then trains alone (-1); a
+    # partner arriving after that leaves (0).
+    from nnvec._kernels import _GAVE_UP, _gather
+
+    sync = np.zeros(8, np.int64)
+    assert _gather(sync, 2) == -1
+    assert _gather(sync, 2) == 0
+    assert sync[2] == _GAVE_UP + 2
+    team = np.zeros(8, np.int64)
+    team[2] = 1  # the partner is already there
+    assert _gather(team, 2) == 1
 
 
 def test_threads_beyond_numbas_pool_is_an_error():
