@@ -32,6 +32,7 @@ import functools
 import math
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -105,6 +106,7 @@ class ThreadGovernor:
         self.per_sample = dict.fromkeys(self.choices)  # seconds per sample, last measured
         self.gap = dict.fromkeys(self.choices, PROBE_GAP_MIN_S)
         self.wins = dict.fromkeys(self.choices, 0)
+        self.tried = dict.fromkeys(self.choices, 0)  # probes of each count so far
         self.clock = 0.0  # seconds of training recorded
         self.last_probe = 0.0
         self.grow = None  # samples of the last segment while growing after a switch
@@ -175,6 +177,7 @@ class ThreadGovernor:
                 self._switch(other, max(1, n_samples // m // 4))
             return
         self.probes += 1
+        self.tried[threads] += 1
         self.last_probe = self.clock
         cur = self.per_sample[self.current]
         if cur is not None and t < cur * (1 - SWITCH_MARGIN):
@@ -186,8 +189,11 @@ class ThreadGovernor:
             excess = (t - cur) * n_samples if cur is not None else 0.0
             # Doubling on near ties once left a quiet machine on one thread for
             # seconds after another library's threads had made a few probes lose.
-            backoff = (2 * self.gap[threads] if cur is None or t > TIE_RATIO * cur
-                       else PROBE_GAP_MIN_S)
+            # Nor does a count's first probe double it: the first segment on
+            # fresh helper threads, or right after another library's threads
+            # ran, can be several times slower than the next.
+            clear = cur is None or t > TIE_RATIO * cur
+            backoff = 2 * self.gap[threads] if clear and self.tried[threads] > 1 else PROBE_GAP_MIN_S
             self.gap[threads] = min(max(backoff, excess / PROBE_BUDGET), PROBE_GAP_MAX_S)
 
 
@@ -203,10 +209,20 @@ class Team:
     thread is left behind between segments, unlike an OpenMP pool).
     """
 
-    def __init__(self):
+    def __init__(self, helpers=0):
         self._pool: ThreadPoolExecutor | None = None
         self._size = 0
         self._lock = threading.Lock()  # one run at a time per team
+        if helpers:  # started now, so the first timed segment does not pay for it
+            self._start(helpers)
+
+    def _start(self, helpers):
+        self.close()
+        pool = self._pool = ThreadPoolExecutor(helpers, thread_name_prefix="nnvec")
+        self._size = helpers
+        for f in [pool.submit(time.sleep, 0.001) for _ in range(helpers)]:
+            f.result()
+        return pool
 
     def run(self, fn, nthr, *args):
         sync = np.zeros(8, np.int64)
@@ -215,9 +231,7 @@ class Team:
         with self._lock:
             pool = self._pool
             if pool is None or self._size < nthr - 1:
-                self.close()
-                pool = self._pool = ThreadPoolExecutor(nthr - 1, thread_name_prefix="nnvec")
-                self._size = nthr - 1
+                pool = self._start(nthr - 1)
             futures = [pool.submit(functools.partial(fn, *args, t, nthr, sync))
                        for t in range(1, nthr)]
             try:

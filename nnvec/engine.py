@@ -333,7 +333,7 @@ class Network(BaseNetwork):
             # network of this shape in the process (see _threads.shared_governor).
             self._governor = shared_governor(
                 choices, (self.sizes, m, np.dtype(self.dtype).str, id(self.cost)))
-            self._team = Team()  # its helper threads start on the first multi-thread segment
+            self._team = Team(max(choices) - 1)
         else:
             self._buf = _Buffers(self.sizes, m, self.dtype)
             # all the targets as columns, like the buffers, once per fit
