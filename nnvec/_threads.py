@@ -203,10 +203,11 @@ class Team:
     ``run(fn, nthr, *args)`` calls ``fn(*args, t, nthr, sync)`` for ``t = 1
     .. nthr-1`` on helper threads and ``t = 0`` on the calling thread, with
     one fresh zeroed ``sync`` (int64, length 8) for the run, and returns when
-    all have. The kernel must release the GIL (numba's
-    ``nogil``) and make its threads meet by itself. Helpers are started on
-    first use and stopped by ``close()``; an idle helper sleeps (no spinning
-    thread is left behind between segments, unlike an OpenMP pool).
+    all have. The kernel must release the GIL (numba's ``nogil``) and make
+    its threads meet by itself. ``Team(helpers)`` starts that many helpers at
+    once (more are started when a run needs them); ``close()`` stops them.
+    An idle helper sleeps: no spinning thread is left behind between
+    segments, unlike an OpenMP pool.
     """
 
     def __init__(self, helpers=0):
