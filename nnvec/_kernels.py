@@ -666,9 +666,10 @@ def _block_bound(n_out, nblk, t, align):
 
 
 # ---- threads that walk a segment together and meet at barriers ----
-# A numba parallel region costs 8-17 us to start on a 2-core EPYC (measured
-# against 0.2-0.4 us for a spin barrier), and the fused kernel needed one or
-# two per mini-batch: at m = 10 that was as much time as the work it split.
+# A numba parallel region costs microseconds to start (an informal loop of
+# empty regions on a 2-core EPYC: 8-17 us each, against 0.2-0.4 us for a spin
+# barrier), and the fused kernel needed one or two per mini-batch: at m = 10
+# about as much time as the work it split (the README gives the A/B).
 # So each of a segment's threads (the caller's and helpers it starts, see
 # nnvec._threads.Team) runs the whole segment, every thread walks the same
 # steps, and they meet at a barrier wherever one step's output is another
