@@ -676,7 +676,7 @@ def _block_bound(n_out, nblk, t, align):
 # thread's input. Helper threads rather than a numba parallel region: after a
 # region, OpenMP's idle threads keep spinning for milliseconds, and on a busy
 # machine that spinning took a core from the training itself (measured: the
-# default thread choice 1.2-2x slower than one thread under load, 0.98-1.06x
+# default thread choice 1.2-1.8x slower than one thread under load, 0.98-1.06x
 # with OpenMP's spinning off). Waiting threads here spin tens of microseconds,
 # then sleep until woken.
 

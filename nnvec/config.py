@@ -48,14 +48,18 @@ AUTO_BATCHED_LARGE_WEIGHTS = 80_000
 #: seconds a normal segment aims to last at the current count's speed
 SEGMENT_S = 0.02
 #: ... but a segment on more than one thread has at most this many
-#: mini-batches: when another process takes a core, every barrier can cost a
-#: scheduler slice (measured: 1-10 ms per mini-batch), so this bounds how long
-#: a sudden load goes unnoticed. A call costs ~2 us, so short segments are free.
+#: mini-batches: when another process takes a core, a thread waiting at a
+#: barrier sleeps until its partner gets a core back, so every mini-batch can
+#: cost a wake-up or a scheduler slice; this bounds how long a sudden load goes
+#: unnoticed. Not smaller: each multi-thread segment hands work to a helper
+#: thread (tens of microseconds), which short segments would pay too often.
 MULTI_MAX_BATCHES = 512
 #: seconds a probe segment aims to last at the probed count's last speed ...
 PROBE_S = 0.004
 #: ... but never more mini-batches than this: when threads stall at barriers,
-#: the cost is per mini-batch (a scheduler slice each), not per sample
+#: the cost is per mini-batch (a wake-up or a scheduler slice each), not per
+#: sample. Probes this long (not 1 ms) so that waking a helper thread does not
+#: decide them.
 PROBE_MAX_BATCHES = 128
 #: seconds of training between probes of a count: doubles while it loses clearly
 PROBE_GAP_MIN_S = 0.01
