@@ -401,21 +401,29 @@ def _update_layer(D, A, rows, r, W, b, decay, neg_step):
 # (n_in, n_out), so the weights one pixel meets form one contiguous row, and
 # each pixel is one vectorised multiply-add over it (measured faster than
 # holding 8 neurons' sums in scalars, which LLVM turns into gathers). With
-# several threads,
-# the forward pass splits the examples and the update splits the pixels
-# (rows of WT): no two threads write one weight, and every value is computed
-# by the same code for any thread count.
+# several threads, the forward pass splits the examples and the update splits
+# the pixels (rows of WT): no two threads write one weight, and every value is
+# computed by the same code for any thread count.
+
+#: WT's rows are padded with zero columns to a multiple of this many bytes
+#: (the forward pass's vector loop does 64 bytes per step: with 30 neurons it
+#: left 6 to a scalar loop at every pixel). Each neuron's sum is the same
+#: sequence of operations as without padding, so results are bit-identical.
+SPARSE_ROW_BYTES = 64
 
 
 @fjit
 def _forward_input_sparse(sp, rows, i0, i1, b, Out, zero):
     """Out[i, j] = sigmoid(b[j] + sum_p lut[vals[p]] * WT[col_p, j]) for i0 <= i < i1."""
     indptr, steps, vals, lut, WT = sp
-    n_out = WT.shape[1]
+    # The sums run over WT's whole padded row (its extra columns are zeros,
+    # see SPARSE_ROW_BYTES) in a scratch row of their own: LLVM's vector loop
+    # then has no scalar remainder, and no overlap with WT to check for.
+    width = WT.shape[1]
+    acc = np.empty(width, WT.dtype)
     for i in range(i0, i1):
         src = rows[i]
-        acc = Out[i]
-        for j in range(n_out):
+        for j in range(width):
             acc[j] = zero
         # Four pixels per pass over the row of sums: it is read and written
         # once per four weight rows instead of once per row.
@@ -435,18 +443,18 @@ def _forward_input_sparse(sp, rows, i0, i1, b, Out, zero):
             w1 = WT[k1]
             w2 = WT[k2]
             w3 = WT[k]
-            for j in range(n_out):
+            for j in range(width):
                 acc[j] += (x0 * w0[j] + x1 * w1[j]) + (x2 * w2[j] + x3 * w3[j])
             p += 4
         while p < end:
             k += steps[p]
             x0 = lut[vals[p]]
             w0 = WT[k]
-            for j in range(n_out):
+            for j in range(width):
                 acc[j] += x0 * w0[j]
             p += 1
-        for j in range(n_out):
-            Out[i, j] = _sigmoid_scalar(Out[i, j] + b[j])
+        for j in range(Out.shape[1]):
+            Out[i, j] = _sigmoid_scalar(acc[j] + b[j])
 
 
 @fjit
@@ -470,7 +478,7 @@ def _update_input_sparse(D, sp, rows, r, k0, k1, decay):
     into row k of WT for its non-zero pixels; the other products are exactly 0.
     """
     indptr, steps, vals, lut, WT = sp
-    n_out = WT.shape[1]
+    n_out = D.shape[1]  # WT's padding columns stay zero
     if decay != 1.0:
         for k in range(k0, k1):
             for j in range(n_out):
@@ -490,9 +498,10 @@ def _update_input_sparse(D, sp, rows, r, k0, k1, decay):
 
 @fjit
 def _transpose_into(src, dst):
-    """dst = src.T for 2-D arrays (the input layer's weights, in and out of WT)."""
-    for j in range(src.shape[0]):
-        for k in range(src.shape[1]):
+    """dst = src.T where both are defined: the input layer's weights into and
+    out of WT, whose padding columns (beyond src's rows) are left as they are."""
+    for j in range(min(src.shape[0], dst.shape[1])):
+        for k in range(min(src.shape[1], dst.shape[0])):
             dst[k, j] = src[j, k]
 
 
@@ -932,8 +941,8 @@ def train_epoch_fused(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dfl
 
     ``X``: the (n, n_in) inputs, or with ``sparse`` a placeholder and the
     inputs are ``sp = (indptr, steps, vals, lut, WT)`` (see
-    ``_forward_input_sparse``; ``WT`` is (n_in, n_out) scratch). ``Y``: (n,
-    n_out) targets. ``sizes``: int64 neurons per layer. ``wflat``/``bflat``:
+    ``_forward_input_sparse``; ``WT`` is (n_in, n_out or more) scratch, zero
+    beyond column n_out). ``Y``: (n, n_out) targets. ``sizes``: int64 neurons per layer. ``wflat``/``bflat``:
     every layer's weights/biases, packed in layer order (see
     ``_weights_view``), updated in place. ``aflat``/``dflat``: scratch for
     every layer's (m, sizes[l+1]) outputs and deltas. ``ident``: arange(m).

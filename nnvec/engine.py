@@ -81,7 +81,9 @@ def _kernel_inputs(X, sizes, dtype):
     """
     n_in, n_out = sizes[0], sizes[1]
     if isinstance(X, SparseImages):
-        sp = (X.indptr, X.steps, X.vals, X.lut(dtype), np.empty((n_in, n_out), dtype))
+        per_row = _kernels.SPARSE_ROW_BYTES // np.dtype(dtype).itemsize
+        width = -(-n_out // per_row) * per_row  # padding columns stay zero
+        sp = (X.indptr, X.steps, X.vals, X.lut(dtype), np.zeros((n_in, width), dtype))
         return _read_only(np.zeros((1, n_in), dtype)), sp, True
     index = tuple(_read_only(a) for a in
                   (np.zeros(1, np.int64), np.zeros(0, np.uint8), np.zeros(0, np.uint8)))
