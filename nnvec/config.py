@@ -43,7 +43,7 @@ __all__ = ["CHUNK", "FASTMATH", "FORWARD_ALIGN", "FORWARD_BLOCK", "UPDATE_ALIGN"
 AUTO_BATCHED_MIN_M = 50
 AUTO_BATCHED_MIN_WEIGHTS = 65_536
 AUTO_BATCHED_LARGE_M = 100
-AUTO_BATCHED_LARGE_WEIGHTS = 80_000
+AUTO_BATCHED_LARGE_WEIGHTS = 100_000
 
 # --------------------------------------------- thread governor (_threads)
 #: seconds a normal segment aims to last at the current count's speed

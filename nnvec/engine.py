@@ -59,7 +59,7 @@ def auto_strategy(sizes, m):
     least ``AUTO_BATCHED_MIN_M`` (50) through hidden-to-hidden layers with at
     least ``AUTO_BATCHED_MIN_WEIGHTS`` (65,536) weights in all, and
     mini-batches of at least ``AUTO_BATCHED_LARGE_M`` (100) through networks
-    of at least ``AUTO_BATCHED_LARGE_WEIGHTS`` (80,000) weights in all
+    of at least ``AUTO_BATCHED_LARGE_WEIGHTS`` (100,000) weights in all
     (measured with ``nnvec bench --grid``; see the README). A rule of shape
     and ``m`` only, never a timing, so a seed always gives the same weights.
     """
@@ -174,7 +174,7 @@ class Network(BaseNetwork):
         "batched": a Python loop over mini-batches, numpy's BLAS for the
         matrix products, numba for the elementwise work. "auto": by network
         shape and mini-batch size (``auto_strategy``: batched for large
-        hidden-to-hidden layers at m >= 50 and for networks of 80,000 weights
+        hidden-to-hidden layers at m >= 50 and for networks of 100,000 weights
         or more at m >= 100, else fused; chosen from ``nnvec bench --grid``),
         and batched for a user-defined cost, which the fused kernel cannot run.
     threads : int, optional
