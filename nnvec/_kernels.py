@@ -1,10 +1,12 @@
 """Every numba-jitted kernel of nnvec, in one place.
 
 Rules of this module: arrays and scalars in, results written into arrays the
-caller owns; no validation, no globals, no allocation in the per-batch
-kernels. Each kernel has a plain numpy twin of the same name and signature in
+caller owns; no validation, no globals, and no allocation in the per-batch
+kernels beyond a small scratch (a row of sums, a block of outputs). Each
+elementwise kernel has a plain numpy twin of the same name and signature in
 ``nnvec._numpy_kernels``, which the tests compare it against and which the
-``engine="numpy"`` path runs. Callers pass C-contiguous float32 or float64
+``engine="numpy"`` path runs (the fused kernels are held to the per-example
+reference instead). Callers pass C-contiguous float32 or float64
 arrays of matching dtype.
 
 Every function here is a top-level ``def`` with its own name, so numba's
@@ -427,8 +429,8 @@ def _forward_input_sparse(sp, rows, i0, i1, b, Out, zero):
     for i in range(i0, i1):
         src = rows[i]
         # The examples come in shuffled order, so each one's pixels are a
-        # cache miss: ask for the next example's (its first 256 entries) and
-        # the one after's start while this one is summed.
+        # cache miss: ask for the next example's (its first SPARSE_PREFETCH
+        # entries) and where the one after starts while this one is summed.
         if i + 1 < i1:
             q = indptr[rows[i + 1]]
             for c in range(0, SPARSE_PREFETCH, 64):
@@ -511,8 +513,10 @@ def _update_input_sparse(D, sp, rows, r, k0, k1, decay):
 
 @fjit
 def _transpose_into(src, dst):
-    """dst = src.T where both are defined: the input layer's weights into and
-    out of WT, whose padding columns (beyond src's rows) are left as they are."""
+    """dst = src.T where both are defined (the input layer's weights, in and out of WT).
+
+    WT's padding columns, beyond the weights' rows, are neither read nor written.
+    """
     for j in range(min(src.shape[0], dst.shape[1])):
         for k in range(min(src.shape[1], dst.shape[0])):
             dst[k, j] = src[j, k]
@@ -973,8 +977,8 @@ def train_epoch_fused(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dfl
     ``X``: the (n, n_in) inputs, or with ``sparse`` a placeholder and the
     inputs are ``sp = (indptr, steps, vals, lut, WT)`` (see
     ``_forward_input_sparse``; ``WT`` is (n_in, n_out or more) scratch, zero
-    beyond column n_out). ``Y``: (n, n_out) targets. ``sizes``: int64 neurons per layer. ``wflat``/``bflat``:
-    every layer's weights/biases, packed in layer order (see
+    beyond column n_out). ``Y``: (n, n_out) targets. ``sizes``: int64
+    neurons per layer. ``wflat``/``bflat``: every layer's weights/biases, packed in layer order (see
     ``_weights_view``), updated in place. ``aflat``/``dflat``: scratch for
     every layer's (m, sizes[l+1]) outputs and deltas. ``ident``: arange(m).
     ``cost_kind``: 0 quadratic, 1 cross-entropy. ``scal``: length-2 scratch

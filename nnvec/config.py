@@ -7,8 +7,9 @@ the same bits for any thread count and segmentation).
 
 The fused kernel's own constants (``CHUNK``, ``SPLIT_MIN_WEIGHTS``,
 ``FORWARD_ALIGN``, ``UPDATE_ALIGN``, ``SPLIT_MIN_EXAMPLES``, ``EXAMPLE_ALIGN``,
-``FORWARD_BLOCK``, ``SPARSE_ROW_BYTES`` and the numba flags ``FASTMATH``) are re-exported here but
-defined in ``nnvec/_kernels.py``: numba compiles a global's value into the
+``FORWARD_BLOCK``, ``SPARSE_ROW_BYTES``, ``SPARSE_PREFETCH`` and the numba
+flags ``FASTMATH``) are re-exported here but defined in
+``nnvec/_kernels.py``: numba compiles a global's value into the
 kernel and keys its on-disk cache on the kernel module's source file only,
 so a constant edited in another file would leave a stale compiled kernel in
 the cache. Edit them there.
@@ -20,6 +21,7 @@ from ._kernels import (
     FASTMATH,
     FORWARD_ALIGN,
     FORWARD_BLOCK,
+    SPARSE_PREFETCH,
     SPARSE_ROW_BYTES,
     SPLIT_MIN_EXAMPLES,
     SPLIT_MIN_WEIGHTS,
@@ -27,7 +29,8 @@ from ._kernels import (
 )
 
 __all__ = ["CHUNK", "FASTMATH", "FORWARD_ALIGN", "FORWARD_BLOCK", "UPDATE_ALIGN",
-           "SPLIT_MIN_WEIGHTS", "SPLIT_MIN_EXAMPLES", "SPARSE_ROW_BYTES", "EXAMPLE_ALIGN",
+           "SPLIT_MIN_WEIGHTS", "SPLIT_MIN_EXAMPLES", "SPARSE_ROW_BYTES",
+           "SPARSE_PREFETCH", "EXAMPLE_ALIGN",
            "AUTO_BATCHED_MIN_M", "AUTO_BATCHED_MIN_WEIGHTS",
            "AUTO_BATCHED_LARGE_M", "AUTO_BATCHED_LARGE_WEIGHTS",
            "SETTLE_S", "SEGMENT_S", "MULTI_MAX_BATCHES", "PROBE_S",

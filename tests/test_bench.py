@@ -137,7 +137,6 @@ def test_auto_strategy_is_a_rule_of_shape_and_batch_size():
         assert auto_strategy(sizes, AUTO_BATCHED_LARGE_M - 1) == auto_strategy(sizes, 10) == "fused"
     for sizes in ([784, 30, 10], [784, 100, 10], [784, 100, 100, 10]):  # 23,820 to 89,400
         assert auto_strategy(sizes, 1000) == "fused"
-        assert auto_strategy(sizes, 1000) == "fused"
     net = nnvec.Network(big)
     assert not net._use_fused(100) and net._use_fused(10)
     assert nnvec.Network(big, strategy="fused")._use_fused(100)
