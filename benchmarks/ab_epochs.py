@@ -24,6 +24,7 @@ import pathlib
 import shutil
 import sys
 import tempfile
+import time
 
 import numpy as np
 
@@ -50,6 +51,8 @@ def main(argv=None):
     ap.add_argument("--compact", action="store_true", help="train on SparseImages")
     ap.add_argument("--samples", type=int, default=10000)
     ap.add_argument("--pairs", type=int, default=7)
+    ap.add_argument("--pause", type=float, default=0.0,
+                    help="seconds to sleep before each epoch (the bench harness's SETTLE_S)")
     args = ap.parse_args(argv)
 
     import nnvec
@@ -65,6 +68,7 @@ def main(argv=None):
     seconds = {"old": [], "new": []}
     for pair in range(args.pairs + 1):
         for name in (("old", "new") if pair % 2 else ("new", "old")):
+            time.sleep(args.pause)
             hist = nets[name].fit(data[name], y, epochs=1, batch_size=args.m, eta=3.0)
             if pair:  # the first pair may include compiling
                 seconds[name].append(hist.seconds[0])
@@ -72,7 +76,7 @@ def main(argv=None):
     diff = max(float(np.max(np.abs(a - b)))
                for a, b in zip(nets["old"].weights, nets["new"].weights))
     print(f"sizes={args.sizes} m={args.m} strategy={args.strategy} dtype={args.dtype} "
-          f"compact={args.compact} samples={args.samples}: seconds per epoch, median of "
+          f"compact={args.compact} samples={args.samples} pause={args.pause}: seconds per epoch, median of "
           f"{args.pairs}: old {np.median(o):.4f}, new {np.median(n):.4f}; new / old "
           f"(median of per-pair ratios) {np.median(n / o):.3f}; max weight difference {diff:.2g}")
 

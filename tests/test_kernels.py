@@ -163,12 +163,34 @@ def test_forward_layer_matches_numpy(r, n_out, n_in, dtype):
     W = (rng.standard_normal((n_out, n_in)) * 2).astype(dtype)
     b = rng.standard_normal(n_out).astype(dtype)
     out = np.full((r, n_out), np.nan, dtype)
-    K._forward_layer(A, rows, r, W, b, out, dtype(0))
+    K._forward_layer(A, rows, r, W, b, out, dtype(0))  # z; its callers take the sigmoids
+    K._inplace_sigmoid(out, 0, r, 0, n_out)
     want = N.sigmoid_into  # the twin of the activation
     z = A[rows].astype(np.float64) @ W.T.astype(np.float64) + b
     expect = np.empty_like(z)
     want(z, expect)
     np.testing.assert_allclose(out, expect, **_fused_tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("i0, i1, j0, j1", [(0, 7, 0, 30), (2, 5, 0, 30), (1, 6, 4, 22),
+                                            (0, 7, 0, 1), (3, 3, 0, 30)])
+def test_inplace_sigmoid_touches_only_its_block_and_matches_numpy(i0, i1, j0, j1, dtype):
+    # whole rows take a flat loop, a block of columns (a thread's neurons) a loop per row
+    rng = np.random.default_rng(i0 + 10 * j0)
+    z = (rng.standard_normal((7, 30)) * 30).astype(dtype)
+    z[0, :3] = [-1e300 if dtype == np.float64 else -3e38, 800.0, 0.0]
+    out = z.copy()
+    K._inplace_sigmoid(out, i0, i1, j0, j1)
+    expect = z.copy()
+    block = np.empty_like(z[i0:i1, j0:j1])
+    N.sigmoid_into(z[i0:i1, j0:j1], block)
+    expect[i0:i1, j0:j1] = block
+    tol = dict(rtol=1e-15, atol=0) if dtype == np.float64 else dict(rtol=1e-6, atol=0)
+    np.testing.assert_allclose(out, expect, **tol)
+    outside = np.ones(z.shape, bool)
+    outside[i0:i1, j0:j1] = False
+    assert np.array_equal(out[outside], z[outside])
 
 
 @pytest.mark.parametrize("decay", [1.0, 0.99])
