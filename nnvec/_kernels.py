@@ -13,7 +13,6 @@ Every function here is a top-level ``def`` with its own name, so numba's
 on-disk cache (``cache=True``) keys each one separately.
 """
 
-import math
 import platform
 import sys
 
@@ -230,14 +229,14 @@ CHUNK = 40
 def _inplace_sigmoid(Out, i0, i1, j0, j1):
     """Out[i, j] = sigmoid(Out[i, j]) for i0 <= i < i1, j0 <= j < j1.
 
-    ``Out`` C-contiguous, so LLVM vectorises the loop over j. Compiled
-    without fastmath: with it, the loop took 23 ns per float64 sigmoid
-    against 6 ns.
+    ``Out`` C-contiguous, so LLVM vectorises the inner loop: it runs from
+    0 (written as ``range(j0, j1)`` it took 23 ns per float64 sigmoid
+    against 3-5 ns: numba's check for negative indices stays in the loop).
     """
     n = Out.shape[1]
     if j0 == 0 and j1 == n:  # whole rows: one flat loop (a row of 30 is short for vectors)
         flat = Out.reshape(-1)[i0 * n:i1 * n]
-        for k in range(flat.shape[0]):  # from 0: no negative-index check in the loop
+        for k in range(flat.shape[0]):
             flat[k] = _sigmoid_scalar(flat[k])
         return
     for i in range(i0, i1):
