@@ -216,6 +216,13 @@ def inplace_sgd_update(w, nabla, decay, step):
 FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 _FAST = dict(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
 fjit = numba.njit(**_FAST)
+#: for the layers between the epoch kernel and the loops that do the work
+#: (_train_segment, _step_block, _forward/_backward/_update_block): numba
+#: inlines them into their caller before compiling, instead of compiling each
+#: as a function of its own. Each compiled level re-optimised every function
+#: below it, so a first run (empty cache) spent 26 s compiling the training
+#: kernel; inlined, 15 s (2-vCPU AMD EPYC), with the same bits and speed.
+_fjit_inline = numba.njit(inline="always", **_FAST)
 
 #: examples per chunk: a chunk of input rows stays in L1/L2 while every
 #: weight row streams past it once. A multiple of the update's 5-example
@@ -588,7 +595,7 @@ def _dense_block(l, X, rows, ident, sizes, aflat, m, t, nblk, align):
             rows if l == 0 else ident)
 
 
-@fjit
+@_fjit_inline
 def _forward_block(l, by_examples, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat, m,
                    t, nblk, zero):
     """Block ``t`` of ``nblk`` of layer ``l``'s forward pass for a mini-batch of r examples.
@@ -616,7 +623,7 @@ def _forward_block(l, by_examples, X, sp, sparse, rows, ident, r, sizes, wflat, 
         _inplace_sigmoid(Out, i0, i1, j0, j1)
 
 
-@fjit
+@_fjit_inline
 def _backward_block(Y, rows, r, sizes, wflat, aflat, dflat, m, cost_kind, t, nblk, zero):
     """BP1 and then BP2 down to the first hidden layer, for block ``t`` of ``nblk`` of the examples.
 
@@ -645,7 +652,7 @@ def _backward_block(Y, rows, r, sizes, wflat, aflat, dflat, m, cost_kind, t, nbl
                         _layer_view(dflat, sizes, l - 1, m)[i0:i1], zero)
 
 
-@fjit
+@_fjit_inline
 def _update_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat, dflat, m, t,
                   nblk, decay, neg_step):
     """Block ``t`` of ``nblk`` of layer ``l``'s fused gradient step.
@@ -662,7 +669,7 @@ def _update_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat, 
                       _layer_view(bflat, sizes, l, 1)[0, j0:j1], decay, neg_step)
 
 
-@fjit
+@_fjit_inline
 def _step_block(phase, by_examples, l, X, sp, sparse, Y, rows, ident, r, sizes, wflat, bflat,
                 aflat, dflat, m, cost_kind, t, nblk, decay, neg_step, zero):
     """Block ``t`` of a mini-batch step: layer ``l``'s forward pass (``phase`` 0),
@@ -952,7 +959,7 @@ def _step_plan(s, L, sizes, r, nthr, sparse):
     return phase, l, nblk, by_examples
 
 
-@fjit
+@_fjit_inline
 def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, decay,
                    cost_kind, scal, ident, lo, hi, t, nthr, sync):
     """Thread ``t`` of ``nthr``'s share of ``train_epoch_fused``'s mini-batches.
