@@ -1057,23 +1057,35 @@ def train_epoch_fused(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dfl
 FORWARD_BLOCK = 256
 
 
-@numba.njit(parallel=True, **_FAST)
-def forward_rows_fused(X, sp, sparse, sizes, wflat, bflat, out, scal):
-    """out = network output for every row (n_samples, n_out), blocks in parallel.
+@fjit
+def forward_rows_fused(X, sp, sparse, sizes, wflat, bflat, out, scal, t, nthr, sync):
+    """out = network output for every row (n_samples, n_out), in blocks of rows.
 
-    ``X``, ``sp``, ``sparse``, ``sizes``, ``wflat``, ``bflat`` as in
-    ``train_epoch_fused`` (``sp[4]`` is filled here). Used for prediction
-    and per-epoch evaluation on the numba path, so training never alternates
-    between numba's threads and BLAS's threads (whose idle spinning halves
-    the fused kernel's speed).
+    ``X``, ``sp``, ``sparse``, ``sizes``, ``wflat``, ``bflat``, ``scal`` and
+    the threads ``t``, ``nthr``, ``sync`` as in ``train_epoch_fused``
+    (``sp[4]`` is filled here); thread ``t`` computes blocks ``t, t + nthr,
+    ...``. Used for prediction and per-epoch evaluation on the numba path, so
+    training never alternates between its threads and BLAS's threads (whose
+    idle spinning halves the fused kernel's speed). Run by the same helper
+    threads as training, not by numba's parallel loops: a parallel kernel
+    took 6 s of a first run's compiling and started numba's own pool.
     """
+    if nthr > 1:
+        team = _gather(sync, nthr)
+        if team == 0:
+            return
+        if team == -1:
+            t = t - t
+            nthr = nthr - nthr + 1
     n = out.shape[0]
     L = len(sizes) - 1
     zero = scal[0]
-    if sparse:
+    if t == 0 and sparse:
         _transpose_into(_weights_view(wflat, sizes, 0), sp[4])
+    if nthr > 1:
+        _barrier(sync, nthr)
     n_blocks = (n + FORWARD_BLOCK - 1) // FORWARD_BLOCK
-    for blk in numba.prange(n_blocks):
+    for blk in range(t, n_blocks, nthr):
         s = blk * FORWARD_BLOCK
         r = min(n, s + FORWARD_BLOCK) - s
         rows = np.arange(s, s + r)

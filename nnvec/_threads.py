@@ -71,6 +71,23 @@ def shared_governor(choices, key):
     return gov
 
 
+_TEAM: dict = {}
+
+
+def prediction_team():
+    """The process's ``Team`` for prediction outside training, made on first use.
+
+    One per process id: a forked child (a Dask or multiprocessing worker)
+    does not inherit its parent's helper threads, so it makes its own.
+    """
+    pid = os.getpid()
+    team = _TEAM.get(pid)
+    if team is None:
+        _TEAM.clear()
+        team = _TEAM[pid] = Team()
+    return team
+
+
 def numba_pool_size():
     """Threads in numba's pool (``NUMBA_NUM_THREADS``, fixed when numba starts)."""
     import numba

@@ -33,7 +33,7 @@ from numpy.typing import DTypeLike
 from . import _kernels, _numpy_kernels
 from . import _validation as V
 from ._registry import register
-from ._threads import Team, available_cores, numba_pool_size, shared_governor
+from ._threads import Team, available_cores, numba_pool_size, prediction_team, shared_governor
 from .config import (
     AUTO_BATCHED_LARGE_M,
     AUTO_BATCHED_LARGE_WEIGHTS,
@@ -277,15 +277,13 @@ class Network(BaseNetwork):
         # governor last found fastest while training.
         gov = self._governor
         want = gov.current if gov is not None else self._max_threads()
-        before = numba.get_num_threads()
-        numba.set_num_threads(min(want, numba_pool_size()))
+        nthr = max(1, min(want, numba_pool_size(), -(-len(X) // _kernels.FORWARD_BLOCK)))
+        # the training team while fitting (evaluation), else the process's own
+        team = self._team if self._team is not None else prediction_team()
         X, sp, sparse = _kernel_inputs(X, self.sizes, self.dtype)
-        try:
-            _kernels.forward_rows_fused(X, sp, sparse, np.array(self.sizes, np.int64),
-                                        _packed(self.weights), _packed(self.biases), out,
-                                        np.zeros(1, self.dtype))
-        finally:
-            numba.set_num_threads(before)
+        team.run(_kernels.forward_rows_fused, nthr, X, sp, sparse,
+                 np.array(self.sizes, np.int64), _packed(self.weights), _packed(self.biases),
+                 out, np.zeros(1, self.dtype))
         return out
 
     # ------------------------------------------------------------ one batch

@@ -235,7 +235,7 @@ def test_forward_rows_fused_matches_numpy(n, dtype):
     bs = tuple(rng.standard_normal(o).astype(dtype) for o in sizes[1:])
     out = np.full((n, sizes[-1]), np.nan, dtype)
     K.forward_rows_fused(*_kernel_inputs(X, sizes, dtype), np.array(sizes), _packed(Ws),
-                         _packed(bs), out, np.zeros(1, dtype))
+                         _packed(bs), out, np.zeros(1, dtype), 0, 1, np.zeros(8, np.int64))
     a = X.astype(np.float64)
     for W, b in zip(Ws, bs):
         z = a @ W.T.astype(np.float64) + b

@@ -188,7 +188,8 @@ def test_forward_rows_fused_sparse_matches_numpy(dtype):
     bs = tuple(rng.standard_normal(o).astype(dtype) for o in sizes[1:])
     out = np.full((len(img), 4), np.nan, dtype)
     K.forward_rows_fused(*_kernel_inputs(SparseImages.from_dense(img), sizes, dtype),
-                         np.array(sizes), _packed(Ws), _packed(bs), out, np.zeros(1, dtype))
+                         np.array(sizes), _packed(Ws), _packed(bs), out, np.zeros(1, dtype),
+                         0, 1, np.zeros(8, np.int64))
     a = dense(img, np.float64)
     for W, b in zip(Ws, bs):
         z = a @ W.T.astype(np.float64) + b

@@ -6,6 +6,8 @@ for each thread count, with the stalls a busy machine adds), so its policy is
 tested exactly and fast; ``nnvec bench --busy`` measures it for real.
 """
 
+import os
+
 import numba
 import numpy as np
 import pytest
@@ -206,6 +208,36 @@ def test_two_threads_train_when_numbas_pool_is_cut_to_one(mnist, compact):
         numba.set_num_threads(before)
     assert all(np.array_equal(a, b) for a, b in zip(alone.weights + alone.biases,
                                                      pair.weights + pair.biases))
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs numba's pool of 2 threads")
+@pytest.mark.parametrize("compact", [False, True], ids=["dense", "sparse"])
+def test_prediction_on_two_threads_gives_the_same_bits_as_on_one(mnist, compact):
+    # 1000 rows: four blocks of FORWARD_BLOCK rows, the last one short, shared by two threads
+    (X, y), _, _ = mnist
+    X, y = X[:1000], y[:1000]
+    if compact:
+        X = nnvec.SparseImages.from_dense(np.rint(X * 255).astype(np.uint8))
+    outs = []
+    for threads in (1, 2):
+        net = nnvec.Network([784, 30, 10], seed=5, threads=threads)
+        outs.append(net.predict_proba(X))
+        net.fit(X, y, epochs=1, batch_size=10, eta=3.0, validation_data=(X, y))
+        outs.append(net.predict_proba(X))
+    assert np.array_equal(outs[0], outs[2]) and np.array_equal(outs[1], outs[3])
+    assert not np.array_equal(outs[0], outs[1])  # training changed the outputs
+
+
+def test_prediction_team_is_one_per_process():
+    team = _threads.prediction_team()
+    assert _threads.prediction_team() is team
+    # a forked child sees another process id and makes its own
+    _threads._TEAM[-1] = _threads._TEAM.pop(os.getpid())
+    try:
+        assert _threads.prediction_team() is not team
+    finally:
+        _threads._TEAM.clear()
+        _threads._TEAM[os.getpid()] = team
 
 
 def test_a_thread_left_alone_in_the_region_gives_up_waiting_and_trains_alone():
