@@ -46,6 +46,7 @@ from .config import (
     PROBE_MAX_BATCHES,
     PROBE_S,
     SEGMENT_S,
+    SLOW_SEGMENTS,
     SWITCH_MARGIN,
     TIE_RATIO,
     WINS_TO_GROW,
@@ -129,6 +130,9 @@ class ThreadGovernor:
         self.grow = None  # samples of the last segment while growing after a switch
         self.switches = 0
         self.probes = 0
+        self.slow = 0  # segments in a row slower than the other count's estimate
+        self.last = 1  # threads of the last segment (1: none awake yet)
+        self.warming = False  # the next record is a wake-up segment
         self.seconds = dict.fromkeys(self.choices, 0.0)
 
     @property
@@ -145,10 +149,31 @@ class ThreadGovernor:
         b = max(1, math.ceil(seconds / (est * m)))
         return b if cap is None else min(b, cap)
 
+    def begin(self):
+        """An epoch starts: the helper threads have been idle (see ``plan``)."""
+        self.last = 1
+
     def plan(self, m, remaining):
         """``(threads, n_samples)`` for the next segment of ``remaining`` samples."""
         if not self.adaptive:
             return self.current, remaining
+        grow = self.grow
+        threads, n = self._plan(m, remaining)
+        if threads != self.last:
+            # After a change of thread count the first milliseconds run slow:
+            # helpers that were idle take a while to wake (on a virtual CPU,
+            # 0.2-1.3 ms measured), and the weights must move to the caches
+            # of the cores that now work on them. A probe's first third (a
+            # segment's first mini-batch) trains but is not judged;
+            # otherwise each probe read 15-25% slower than the same count
+            # runs, and a quiet machine stayed on one thread.
+            self.grow = grow
+            self.warming = True
+            b = -(-n // m)
+            return threads, min(n, m * max(1, b // 3 if threads != self.current else 1))
+        return threads, n
+
+    def _plan(self, m, remaining):
         if self.per_sample[self.current] is None:
             return self.current, min(remaining, FIRST_BATCHES * m)
         other = self._other()
@@ -170,7 +195,13 @@ class ThreadGovernor:
             self.gap[old] = min(2 * self.gap[old], PROBE_GAP_MAX_S)
         else:  # leaving fewer threads: probing them is cheap and safe
             self.gap[old] = PROBE_GAP_MIN_S
+            # More threads won twice in a row: what kept them waiting is
+            # over. Without this their wait only ever doubled, and on a quiet
+            # but noisy machine, after a few switches down, two threads were
+            # probed once every 2 s of training.
+            self.gap[to] = PROBE_GAP_MIN_S
         self.wins[to] = 0
+        self.slow = 0
         self.current = to
         self.switches += 1
         self.grow = n_batches
@@ -179,6 +210,10 @@ class ThreadGovernor:
         """Record that ``n_samples`` (``m`` per mini-batch) took ``seconds`` on ``threads``."""
         self.clock += seconds
         self.seconds[threads] = self.seconds.get(threads, 0.0) + seconds
+        self.last = threads
+        if self.warming:  # the mini-batch that woke the helpers: not judged
+            self.warming = False
+            return
         if n_samples <= 0:
             return
         t = seconds / n_samples
@@ -187,11 +222,19 @@ class ThreadGovernor:
             return
         if threads == self.current:
             # The current count got slower than the other's last probe: if
-            # the other has fewer threads (the safe way), go at once.
+            # the other has fewer threads (the safe way), go, at once when it
+            # lost clearly (a stall), else when the next segment is slow too:
+            # on a noisy quiet machine one slow segment of two threads is
+            # common, and leaving them doubled the wait before they were
+            # probed again, for seconds of one-thread training.
             other = self._other()
             est = self.per_sample[other]
             if other < threads and est is not None and t > est * (1 + SWITCH_MARGIN):
-                self._switch(other, max(1, n_samples // m // 4))
+                self.slow += 1
+                if t > est * TIE_RATIO or self.slow >= SLOW_SEGMENTS:
+                    self._switch(other, max(1, n_samples // m // 4))
+            else:
+                self.slow = 0
             return
         self.probes += 1
         self.tried[threads] += 1

@@ -35,7 +35,7 @@ __all__ = ["CHUNK", "FASTMATH", "FORWARD_ALIGN", "FORWARD_BLOCK", "UPDATE_ALIGN"
            "AUTO_BATCHED_LARGE_M", "AUTO_BATCHED_LARGE_WEIGHTS",
            "SETTLE_S", "SEGMENT_S", "MULTI_MAX_BATCHES", "PROBE_S",
            "PROBE_MAX_BATCHES", "PROBE_GAP_MIN_S", "PROBE_GAP_MAX_S", "PROBE_BUDGET",
-           "TIE_RATIO", "SWITCH_MARGIN", "WINS_TO_GROW", "FIRST_BATCHES"]
+           "TIE_RATIO", "SWITCH_MARGIN", "SLOW_SEGMENTS", "WINS_TO_GROW", "FIRST_BATCHES"]
 
 # ------------------------------------------------------------------ engine
 #: ``strategy="auto"`` runs the batched strategy for mini-batches of at least
@@ -80,6 +80,10 @@ PROBE_BUDGET = 0.03
 TIE_RATIO = 1.5
 #: a count must be this much faster (fraction) to take over
 SWITCH_MARGIN = 0.05
+#: segments in a row the current count must be slower than the other's last
+#: probe (by SWITCH_MARGIN, but less than TIE_RATIO: by more, it leaves at once)
+#: before it leaves for fewer threads
+SLOW_SEGMENTS = 2
 #: winning probes in a row needed to move to *more* threads. Moving to fewer
 #: is safe (at worst the speed of one core); moving to more is the risky way
 #: (a lucky probe on a busy machine can hide a 50x stall), so it needs more

@@ -356,6 +356,7 @@ class Network(BaseNetwork):
             n = len(X)
             m = min(m, n)  # as in _prepare_training: the scratch holds min(m, n) rows
             lo = 0
+            gov.begin()
             try:
                 # The epoch in segments, each on the thread count the governor
                 # picks; the kernel's result does not depend on the cut or count.

@@ -108,6 +108,46 @@ def test_narrow_losses_do_not_keep_a_quiet_machine_on_one_thread():
     assert gov.seconds[1] <= rival_s + 0.05, (gov.seconds, gov.switches, gov.probes, gov.gap)
 
 
+def test_one_slow_segment_of_two_threads_is_not_enough_to_leave_them():
+    gov = ThreadGovernor((1, 2))
+    gov.record(1, 40, 40 * 6e-6, m=10)  # one thread: 6 us per sample
+    gov.current = 2
+    gov.record(2, 1000, 1000 * 4e-6, m=10)
+    gov.record(2, 1000, 1000 * 7e-6, m=10)  # a spike: 1.17x one thread's speed
+    assert gov.current == 2
+    gov.record(2, 1000, 1000 * 4e-6, m=10)
+    gov.record(2, 1000, 1000 * 7e-6, m=10)  # not in a row with the first
+    assert gov.current == 2
+    gov.record(2, 1000, 1000 * 7e-6, m=10)  # slow twice in a row: leave
+    assert gov.current == 1 and gov.switches == 1
+    gov.current = 2
+    gov.record(2, 1000, 1000 * 10e-6, m=10)  # a clear loss (over TIE_RATIO): at once
+    assert gov.current == 1 and gov.switches == 2
+
+
+def test_the_start_of_a_probe_that_wakes_the_helpers_is_not_judged():
+    gov = ThreadGovernor((1, 2))
+    gov.begin()
+    gov.record(1, 40, 40 * 6e-6, m=10)  # one thread: 6 us per sample
+    assert gov.plan(10, 50_000) == (2, 10)
+    gov.record(2, 10, 0.002, m=10)  # waking the idle helper took 2 ms
+    assert gov.per_sample[2] is None and gov.probes == 0 and gov.clock > 0.002
+    th, n = gov.plan(10, 50_000)  # then the probe itself, on the awake pair
+    assert th == 2 and n > 10
+    gov.record(2, n, n * 4e-6, m=10)
+    assert gov.per_sample[2] == pytest.approx(4e-6) and gov.probes == 1
+    # one win is not enough to move to more threads; the next probe, in the
+    # next epoch, again starts with a mini-batch that wakes the idle helper
+    assert gov.current == 1 and gov.wins[2] == 1
+    gov.begin()
+    th, warm = gov.plan(10, 50_000)
+    gov.record(2, warm, warm * 40e-6, m=10)  # ten times slower: not judged either
+    th2, n = gov.plan(10, 50_000)
+    # a probe's first third wakes the helper and moves the weights to its cache
+    assert th == th2 == 2 and warm == 10 * ((n // 10) // 3) and warm >= 10
+    assert gov.probes == 1 and gov.per_sample[2] == pytest.approx(4e-6)
+
+
 def test_a_fixed_count_is_never_changed():
     gov = ThreadGovernor((2,))
     assert gov.plan(10, 50_000) == (2, 50_000)
@@ -127,8 +167,10 @@ def test_collapsed_probes_are_short_and_rare():
 def test_a_costly_losing_probe_waits_in_proportion_to_its_cost():
     gov = ThreadGovernor((1, 2))
     gov.record(1, 40, 0.004, m=10)  # 1 thread: 0.1 ms per sample
+    assert gov.plan(10, 50_000) == (2, 10)  # one mini-batch wakes the helper first
+    gov.record(2, 10, 0.001, m=10)
     th, n = gov.plan(10, 50_000)
-    assert th == 2  # nothing known about 2 threads yet: probe
+    assert th == 2 and n > 10  # nothing known about 2 threads yet: probe
     gov.record(2, n, 0.015 + n * 1e-4, m=10)  # one stalled barrier: 15 ms extra
     assert gov.gap[2] >= 0.015 / _threads.PROBE_BUDGET
     assert gov.current == 1
