@@ -20,9 +20,14 @@ or two mini-batches, not seconds. A probe that loses clearly (by more than
 ``PROBE_GAP_MAX_S`` of training); one that loses narrowly waits only as long
 as the probing budget asks, because a near tie can turn at any moment and a
 pool woken from sleep makes a short probe look slow; one that wins
-switches.
-After a switch, segments grow from probe size to ``SEGMENT_S``, so a wrong
-switch is caught after a few milliseconds.
+switches (to more threads only after ``WINS_TO_GROW`` wins in a row, which
+also resets their wait). The current count gives way to fewer threads when
+a segment is clearly slower than their last probe, or ``SLOW_SEGMENTS`` in
+a row are slower. After a switch, segments grow from probe size to
+``SEGMENT_S``, so a wrong switch is caught after a few milliseconds. After
+any change of thread count, the start of the next segment (a probe's first
+third, else one mini-batch) trains but is not judged: it pays for waking
+idle helpers and moving the weights between the cores' caches.
 
 The governor only decides thread counts; the engine runs the segments, on
 its own thread and the helpers of a ``Team``.
