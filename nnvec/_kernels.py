@@ -940,6 +940,22 @@ def _barrier(sync, nthr):
 
 
 @fjit
+def _join_team(sync, t, nthr):
+    """``(leave, t, nthr)`` for thread ``t`` of a kernel run by ``nthr`` threads.
+
+    ``_gather``'s verdict: leave when the team ran without this thread, and
+    ``(t, nthr) = (0, 1)`` for the thread that gave up waiting and runs alone.
+    """
+    if nthr > 1:
+        team = _gather(sync, nthr)
+        if team == 0:
+            return True, t, nthr
+        if team == -1:
+            return False, t - t, nthr - nthr + 1
+    return False, t, nthr
+
+
+@fjit
 def _step_plan(s, L, sizes, r, nthr, sparse):
     """Step ``s`` of a mini-batch of ``r``: ``(phase, layer, blocks, by_examples)``.
 
@@ -1030,13 +1046,9 @@ def train_epoch_fused(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dfl
     bit for bit; a thread that waits too long for its partners (``_gather``)
     trains the call alone, as ``nthr = 1``.
     """
-    if nthr > 1:
-        team = _gather(sync, nthr)
-        if team == 0:
-            return
-        if team == -1:
-            t = t - t
-            nthr = nthr - nthr + 1
+    leave, t, nthr = _join_team(sync, t, nthr)
+    if leave:
+        return
     n = Y.shape[0]
     decay = 1.0 - eta * lmbda / n
     if t == 0:
@@ -1070,13 +1082,9 @@ def forward_rows_fused(X, sp, sparse, sizes, wflat, bflat, out, scal, t, nthr, s
     threads as training, not by numba's parallel loops: a parallel kernel
     took 6 s of a first run's compiling and started numba's own pool.
     """
-    if nthr > 1:
-        team = _gather(sync, nthr)
-        if team == 0:
-            return
-        if team == -1:
-            t = t - t
-            nthr = nthr - nthr + 1
+    leave, t, nthr = _join_team(sync, t, nthr)
+    if leave:
+        return
     n = out.shape[0]
     L = len(sizes) - 1
     zero = scal[0]
