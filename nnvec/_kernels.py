@@ -220,8 +220,8 @@ fjit = numba.njit(**_FAST)
 #: (_train_segment, _step_block, _forward/_backward/_update_block): numba
 #: inlines them into their caller before compiling, instead of compiling each
 #: as a function of its own. Each compiled level re-optimised every function
-#: below it, so a first run (empty cache) spent 26 s compiling the training
-#: kernel; inlined, 15 s (2-vCPU AMD EPYC), with the same bits and speed.
+#: below it, so a first run (empty cache) spent 25-27 s compiling the training
+#: kernel; inlined, 18-19 s (2-vCPU AMD EPYC), with the same bits and speed.
 _fjit_inline = numba.njit(inline="always", **_FAST)
 
 #: examples per chunk: a chunk of input rows stays in L1/L2 while every

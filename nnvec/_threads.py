@@ -216,7 +216,7 @@ class ThreadGovernor:
         self.clock += seconds
         self.seconds[threads] = self.seconds.get(threads, 0.0) + seconds
         self.last = threads
-        if self.warming:  # the mini-batch that woke the helpers: not judged
+        if self.warming:  # the start of a segment after a change of count: not judged
             self.warming = False
             return
         if n_samples <= 0:
