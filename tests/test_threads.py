@@ -229,16 +229,22 @@ def test_an_epoch_cut_into_segments_on_varying_threads_is_bit_identical(mnist, m
                                                      cut.weights + cut.biases))
 
 
+def _first_rows(mnist, n, compact):
+    """The first ``n`` training images and labels, as floats or as ``SparseImages``."""
+    (X, y), _, _ = mnist
+    X, y = X[:n], y[:n]
+    if compact:
+        X = nnvec.SparseImages.from_dense(np.rint(X * 255).astype(np.uint8))
+    return X, y
+
+
 @pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs numba's pool of 2 threads")
 @pytest.mark.parametrize("compact", [False, True], ids=["dense", "sparse"])
 def test_two_threads_train_when_numbas_pool_is_cut_to_one(mnist, compact):
     # With numba's pool cut to one thread (a parallel region would then run
     # its iterations one after the other), two threads still meet: the
     # kernel's threads are its own, and the weights are the same bits.
-    (X, y), _, _ = mnist
-    X, y = X[:600], y[:600]
-    if compact:
-        X = nnvec.SparseImages.from_dense(np.rint(X * 255).astype(np.uint8))
+    X, y = _first_rows(mnist, 600, compact)
     alone = nnvec.Network([784, 30, 10], seed=4, threads=1)
     alone.fit(X, y, epochs=1, batch_size=10, eta=3.0)
     before = numba.get_num_threads()
@@ -256,10 +262,7 @@ def test_two_threads_train_when_numbas_pool_is_cut_to_one(mnist, compact):
 @pytest.mark.parametrize("compact", [False, True], ids=["dense", "sparse"])
 def test_prediction_on_two_threads_gives_the_same_bits_as_on_one(mnist, compact):
     # 1000 rows: four blocks of FORWARD_BLOCK rows, the last one short, shared by two threads
-    (X, y), _, _ = mnist
-    X, y = X[:1000], y[:1000]
-    if compact:
-        X = nnvec.SparseImages.from_dense(np.rint(X * 255).astype(np.uint8))
+    X, y = _first_rows(mnist, 1000, compact)
     outs = []
     for threads in (1, 2):
         net = nnvec.Network([784, 30, 10], seed=5, threads=threads)
