@@ -179,11 +179,15 @@ def test_predictions_equal_the_dense_ones(mnist, sparse_mnist, engine):
     assert net.evaluate((St[sel], yt[sel])) == net.evaluate((Xt[sel], yt[sel]))
 
 
+# hidden widths whose padded rows take every register-panel split of the sparse
+# forward pass (float64: 2, 4, 8, 8+2, 12 vectors; float32: 2, 4, 4+2, 8+2) and
+# the wide rows' loop beyond SPARSE_PANELS_MAX
+@pytest.mark.parametrize("n_hidden", [5, 13, 30, 37, 41, 70, 150])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_forward_rows_fused_sparse_matches_numpy(dtype):
+def test_forward_rows_fused_sparse_matches_numpy(dtype, n_hidden):
     img = awkward_images(300, 50, seed=3)
     rng = np.random.default_rng(3)
-    sizes = [50, 13, 4]
+    sizes = [50, n_hidden, 4]
     Ws = tuple((rng.standard_normal((o, i)) * 3).astype(dtype) for i, o in zip(sizes[:-1], sizes[1:]))
     bs = tuple(rng.standard_normal(o).astype(dtype) for o in sizes[1:])
     out = np.full((len(img), 4), np.nan, dtype)
