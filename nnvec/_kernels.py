@@ -578,7 +578,7 @@ def _forward_input_sparse(sp, rows, i0, i1, b, Out, zero):
     # WT's rows are padded (SPARSE_ROW_BYTES) to a multiple of two vectors,
     # so panels of 12, 8, 4 and 2 vectors cover them; the padding sums are not used.
     width = WT.shape[1]
-    lanes = _vec_lanes(WT)
+    lanes: int = _vec_lanes(WT)
     acc = np.empty(width, WT.dtype)
     for i in range(i0, i1):
         src = rows[i]
