@@ -155,6 +155,36 @@ def test_same_weights_with_l2_partial_batch_and_awkward_rows(strategy):
         assert rel_err(b, a) <= 1e-12
 
 
+# hidden widths for the sparse update: float64 rows of 2, 7 + a tail of 2,
+# 8 and 8 + 3 vectors held in registers, then 9 vectors and more (the plain
+# loop); 700 inputs make several of its 24 KB tiles of WT's rows
+@pytest.mark.parametrize("n_hidden", [8, 30, 32, 35, 36, 70])
+def test_sparse_update_widths_match_the_reference(n_hidden):
+    img = awkward_images(23, 700, seed=2)
+    y = np.arange(23) % 4
+    sizes = [700, n_hidden, 4]
+    ref = nnvec.ReferenceNetwork(sizes, seed=3)
+    net = nnvec.Network(sizes, seed=3, strategy="fused")
+    ref.fit(dense(img, np.float64), y, epochs=2, batch_size=7, eta=0.5, lmbda=2.0)
+    net.fit(SparseImages.from_dense(img), y, epochs=2, batch_size=7, eta=0.5, lmbda=2.0)
+    assert np.max(np.abs(net.weights[0] - nnvec.ReferenceNetwork(sizes, seed=3).weights[0])) > 1e-3
+    for a, b in zip(ref.weights + ref.biases, net.weights + net.biases):
+        assert rel_err(b, a) <= 1e-12
+
+
+@pytest.mark.parametrize("n_hidden", [13, 30, 64, 70])
+def test_sparse_update_float32_matches_the_dense_rows(n_hidden):
+    # float32: 8 lanes, so 30 is 3 vectors + 6, 64 is 8 vectors, 70 the plain loop
+    img = awkward_images(23, 700, seed=4)
+    y = np.arange(23) % 4
+    sizes = [700, n_hidden, 4]
+    nets = [nnvec.Network(sizes, seed=5, strategy="fused", dtype="float32") for _ in range(2)]
+    nets[0].fit(dense(img, np.float32), y, epochs=2, batch_size=7, eta=0.5, lmbda=2.0)
+    nets[1].fit(SparseImages.from_dense(img), y, epochs=2, batch_size=7, eta=0.5, lmbda=2.0)
+    for a, b in zip(nets[0].weights + nets[0].biases, nets[1].weights + nets[1].biases):
+        assert rel_err(b, a) <= 1e-5
+
+
 @pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs numba's pool of 2 threads")
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_bit_identical_for_any_thread_count(sparse_mnist, dtype):
