@@ -434,15 +434,15 @@ def _update_layer(D, A, rows, r, W, b, decay, neg_step):
 # indptr[i+1]]; an entry's column is the previous one's plus its step (from 0)
 # and its value lut[vals]. WT is the input layer's weights transposed
 # (n_in, n_out), so the weights one pixel meets form one contiguous row, and
-# each pixel is one vectorised multiply-add over it (measured faster than
-# holding 8 neurons' sums in scalars, which LLVM turns into gathers). With
+# each pixel is a few vector multiply-adds over it (holding neurons' sums in
+# scalar variables instead was slower: LLVM did not vectorise them). With
 # several threads, the forward pass splits the examples and the update splits
 # the pixels (rows of WT): no two threads write one weight, and every value is
 # computed by the same code for any thread count.
 
 #: WT's rows are padded with zero columns to a multiple of this many bytes,
-#: two vectors (``VEC_BYTES``): the forward pass sums whole panels of 2, 4 or
-#: 8 vectors, with no scalar remainder. Each neuron's sum is the same
+#: two vectors (``VEC_BYTES``): the forward pass sums whole panels of 2, 4, 8
+#: or 12 vectors, with no scalar remainder. Each neuron's sum is the same
 #: sequence of operations as without padding, so results are bit-identical.
 SPARSE_ROW_BYTES = 64
 #: bytes of the next example's steps and values the forward pass prefetches
