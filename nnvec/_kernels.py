@@ -647,7 +647,7 @@ def _scale_input_delta(D, r, b, neg_step):
 
 
 #: most vectors of a delta row the sparse update holds in registers (30
-#: float64 neurons are 7 and a tail of 2); wider layers take the plain loop
+#: float64 neurons are 7 and a last one of 2); wider layers take the plain loop
 SPARSE_UPDATE_VECTORS = 8
 #: bytes of WT's rows the sparse update works on at a time (L1 is 32 KB on
 #: the machines measured)
@@ -655,17 +655,18 @@ SPARSE_TILE_BYTES = 24 * 1024
 
 
 @intrinsic
-def _sparse_row_updates(typingctx, WT, D, steps, vals, lut, i, cursor, p1, k0, k1, nvec, ntail):
-    """WT[k, :n] = fma(D[i, :n], lut[vals[p]], WT[k, :n]) for example i's pixels
-    with k0 <= k < k1, n = nvec vectors and ntail more columns.
+def _sparse_row_updates(typingctx, WT, D, steps, vals, lut, i, cursor, p1, k0, k1, n_out):
+    """WT[k, :n_out] = fma(D[i, :n_out], lut[vals[p]], WT[k, :n_out]) for example
+    i's pixels with k0 <= k < k1.
 
     Resumes at pixel ``cursor[i, 0]`` with column ``cursor[i, 1]`` before it
     and stops at ``p1`` or the first pixel at k >= k1, which it stores
     there for the next call. The row of deltas is held in (at most
-    ``SPARSE_UPDATE_VECTORS``) vector registers.
+    ``SPARSE_UPDATE_VECTORS``) vector registers, its last vector padded with
+    zeros: WT's padding columns get fma(0, x, 0) = 0 and stay zero.
     """
     def codegen(context, builder, sig, args):
-        WT, D, i, cursor, p1, k0, k1, nvec, ntail = args[:2] + args[5:]
+        WT, D, i, cursor, p1, k0, k1, n_out = args[:2] + args[5:]
         wty, dty = sig.args[:2]
         curty = sig.args[6]
         pixels = list(zip(sig.args[2:5], args[2:5]))
@@ -673,17 +674,26 @@ def _sparse_row_updates(typingctx, WT, D, steps, vals, lut, i, cursor, p1, k0, k
         vty = _vector_type(context, wty.dtype)
         align = wty.dtype.bitwidth // 8
         fma = _fma_function(builder, vty)
-        sfma = _fma_function(builder, vty.element)
+        lanes = ir.Constant(i64, vty.count)
+        nvec = builder.sdiv(builder.add(n_out, ir.Constant(i64, vty.count - 1)), lanes)
         cols = [ir.Constant(i64, c * vty.count) for c in range(SPARSE_UPDATE_VECTORS)]
         deltas = []
         for c in range(SPARSE_UPDATE_VECTORS):
-            slot = cgutils.alloca_once(builder, vty)
-            with builder.if_then(builder.icmp_signed("<", ir.Constant(i64, c), nvec)):
-                pd = _item_pointer_2d(context, builder, dty, D, i, cols[c])
-                builder.store(builder.load(builder.bitcast(pd, vty.as_pointer()), align=align),
-                              slot)
+            slot = cgutils.alloca_once_value(builder, ir.Constant(vty, None))
+            whole = builder.icmp_signed("<=", builder.add(cols[c], lanes), n_out)
+            with builder.if_else(whole) as (full, part):
+                with full:
+                    pd = _item_pointer_2d(context, builder, dty, D, i, cols[c])
+                    builder.store(builder.load(builder.bitcast(pd, vty.as_pointer()),
+                                               align=align), slot)
+                with part:  # the columns left, if any, lane by lane
+                    for q in range(vty.count):
+                        j = builder.add(cols[c], ir.Constant(i64, q))
+                        with builder.if_then(builder.icmp_signed("<", j, n_out)):
+                            d = builder.load(_item_pointer_2d(context, builder, dty, D, i, j))
+                            builder.store(builder.insert_element(
+                                builder.load(slot), d, ir.Constant(ir.IntType(32), q)), slot)
             deltas.append(slot)
-        tail0 = builder.mul(nvec, ir.Constant(i64, vty.count))
         p_at = _item_pointer_2d(context, builder, curty, cursor, i, ir.Constant(i64, 0))
         k_at = _item_pointer_2d(context, builder, curty, cursor, i, ir.Constant(i64, 1))
         p_slot = cgutils.alloca_once_value(builder, builder.load(p_at))
@@ -709,11 +719,6 @@ def _sparse_row_updates(typingctx, WT, D, steps, vals, lut, i, cursor, p1, k0, k
                 w = builder.load(pw, align=align)
                 builder.store(builder.call(fma, [builder.load(deltas[c]), xv, w]), pw,
                               align=align)
-        with cgutils.for_range(builder, ntail) as loop:
-            j = builder.add(tail0, loop.index)
-            pw = _item_pointer_2d(context, builder, wty, WT, k, j)
-            d = builder.load(_item_pointer_2d(context, builder, dty, D, i, j))
-            builder.store(builder.call(sfma, [d, x, builder.load(pw)]), pw)
         builder.branch(nxt)
         builder.position_at_end(nxt)
         builder.store(builder.add(p, ir.Constant(i64, 1)), p_slot)
@@ -722,8 +727,7 @@ def _sparse_row_updates(typingctx, WT, D, steps, vals, lut, i, cursor, p1, k0, k
         builder.store(builder.load(p_slot), p_at)
         builder.store(builder.load(k_slot), k_at)
         return context.get_dummy_value()
-    sig = types.none(WT, D, steps, vals, lut, i, cursor, p1, k0, k1, nvec, ntail)
-    return sig, codegen
+    return types.none(WT, D, steps, vals, lut, i, cursor, p1, k0, k1, n_out), codegen
 
 
 @fjit
@@ -740,8 +744,7 @@ def _update_input_sparse(D, sp, rows, r, k0, k1, decay):
             for j in range(n_out):
                 WT[k, j] = decay * WT[k, j]
     lanes: int = _vec_lanes(WT)
-    nvec = n_out // lanes
-    if nvec > SPARSE_UPDATE_VECTORS:
+    if n_out > SPARSE_UPDATE_VECTORS * lanes:
         _update_input_sparse_wide(D, sp, rows, r, k0, k1)
         return
     # WT's rows a tile at a time, each example's pixels in the tile in turn:
@@ -757,7 +760,7 @@ def _update_input_sparse(D, sp, rows, r, k0, k1, decay):
         ke = min(k1, ks + tile)
         for i in range(r):
             _sparse_row_updates(WT, D, steps, vals, lut, i, cursor, indptr[rows[i] + 1], k0, ke,
-                                nvec, n_out - nvec * lanes)
+                                n_out)
 
 
 @fjit

@@ -155,10 +155,10 @@ def test_same_weights_with_l2_partial_batch_and_awkward_rows(strategy):
         assert rel_err(b, a) <= 1e-12
 
 
-# hidden widths for the sparse update: float64 rows of 2, 7 + a tail of 2,
-# 8 and 8 + 3 vectors held in registers, then 9 vectors and more (the plain
-# loop); 700 inputs make several of its 24 KB tiles of WT's rows
-@pytest.mark.parametrize("n_hidden", [8, 30, 32, 35, 36, 70])
+# hidden widths for the sparse update: float64 delta rows of a part vector,
+# 1 + a part, 2, 7 + a part and 8 vectors held in registers, then 9 vectors
+# and more (the plain loop); 700 inputs make several of its 24 KB tiles of WT's rows
+@pytest.mark.parametrize("n_hidden", [3, 5, 8, 30, 32, 33, 70])
 def test_sparse_update_widths_match_the_reference(n_hidden):
     img = awkward_images(23, 700, seed=2)
     y = np.arange(23) % 4
@@ -174,7 +174,7 @@ def test_sparse_update_widths_match_the_reference(n_hidden):
 
 @pytest.mark.parametrize("n_hidden", [13, 30, 64, 70])
 def test_sparse_update_float32_matches_the_dense_rows(n_hidden):
-    # float32: 8 lanes, so 30 is 3 vectors + 6, 64 is 8 vectors, 70 the plain loop
+    # float32: 8 lanes, so 13 is 1 vector + a part, 30 is 3 + a part, 64 is 8, 70 the plain loop
     img = awkward_images(23, 700, seed=4)
     y = np.arange(23) % 4
     sizes = [700, n_hidden, 4]
