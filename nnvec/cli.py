@@ -3,7 +3,6 @@
 import argparse
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -136,28 +135,22 @@ def _check_train(args):
 
 def _train(args, out):
     from .engines import make_network
-    from .mnist import find_data_dir, load_mnist
+    from .mnist import load_mnist
 
     t_start = time.perf_counter()
-    find_data_dir(args.data_dir)  # a missing data set fails now, not after the warm-up
-    extra = {} if args.threads is None else {"threads": args.threads}
-    net = make_network(args.sizes, engine=args.engine, seed=args.seed, dtype=args.dtype,
-                       cost=args.cost, init=args.init, **extra)
-    # The data loads in a thread (gzip and numpy let go of the GIL) while
-    # this one loads numba's kernels: about 0.5 s and 1 s of a 6 s run.
     # compact: the images as stored, non-zero pixels only (nnvec.sparse), so
     # the run holds 28 MB of data instead of 440 MB of float64
-    with ThreadPoolExecutor(1) as pool:
-        loading = pool.submit(load_mnist, args.data_dir, dtype=np.dtype(args.dtype),
-                              compact=True)
-        net.warm_up(args.batch_size, compact=True)
-        training, validation, test = loading.result()
+    training, validation, test = load_mnist(args.data_dir, dtype=np.dtype(args.dtype),
+                                            compact=True)
     if not args.early_stopping:
         del validation  # only early stopping watches it: do not hold it
     t_load = time.perf_counter() - t_start
+    extra = {} if args.threads is None else {"threads": args.threads}
+    net = make_network(args.sizes, engine=args.engine, seed=args.seed, dtype=args.dtype,
+                       cost=args.cost, init=args.init, **extra)
     print(f"nnvec: {net!r}, engine={args.engine}, epochs={args.epochs}, "
           f"mini_batch_size={args.batch_size}, eta={args.eta:g}, lmbda={args.lmbda:g}, "
-          f"seed={args.seed}; data loaded and kernels ready in {t_load:.2f} s", file=out)
+          f"seed={args.seed}; data loaded in {t_load:.2f} s", file=out)
     run = {"checkpoint": args.checkpoint, "resume": args.resume or False}
     if args.resume:
         print(f"Resuming the run saved in {args.resume}", file=out)

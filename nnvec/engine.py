@@ -261,35 +261,6 @@ class Network(BaseNetwork):
             return (1,)
         return (1, top)
 
-    def warm_up(self, batch_size: int = 10, compact: bool = False) -> None:
-        """Load (or compile) the kernels that training at ``batch_size`` will run, now.
-
-        numba loads a compiled kernel on its first call: about 1 s at the
-        start of a process even from its on-disk cache (its type registries,
-        then the kernels), and on the first run after installing it compiles
-        them (about 30 s). This trains a throwaway copy of the network (same
-        ``sizes``, ``dtype``, ``cost``, ``strategy``; one thread) for one epoch
-        on ``batch_size`` blank images, with an evaluation, so that a caller
-        can spend that time beside other work: ``nnvec train`` loads MNIST
-        meanwhile. This network, its governor and its history are not touched.
-
-        Parameters
-        ----------
-        batch_size : int
-            The mini-batch size the real training will use (it picks the strategy).
-        compact : bool
-            The training data will be ``SparseImages`` rather than a float array.
-        """
-        if self.engine != "numba":
-            return
-        n = V.check_positive_int(batch_size, "batch_size")
-        blank = np.zeros((n, self.sizes[0]), np.uint8)
-        X = SparseImages.from_dense(blank) if compact else blank.astype(self.dtype)
-        y = np.zeros(n, np.int64)
-        copy = Network(self.sizes, cost=self.cost, dtype=self.dtype, strategy=self.strategy,
-                       threads=1, seed=0)
-        copy.fit(X, y, epochs=1, batch_size=n, eta=1.0, validation_data=(X, y))
-
     def _use_fused(self, m=1):
         """Whether training at mini-batch size ``m`` runs the fused kernel."""
         if self.engine != "numba" or self.cost not in (QuadraticCost, CrossEntropyCost):

@@ -132,14 +132,6 @@ class BaseNetwork:
             return self._forward_rows(V.check_X(arr[None, :], n_in, self.dtype, "a"))[0]
         return self._forward_rows(V.check_X(arr, n_in, self.dtype, "a"))
 
-    def warm_up(self, batch_size: int = 10, compact: bool = False) -> None:
-        """Get ready to train at ``batch_size``: load whatever the engine loads on first use.
-
-        Nothing to do here; the numba engine loads its compiled kernels (see
-        ``nnvec.engine.Network.warm_up``). ``compact``: the training data will
-        be ``SparseImages``. The network is not changed.
-        """
-
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Output activations, shape (n_samples, n_out); rows are samples."""
         return self._forward_rows(self._check_X(X))

@@ -76,18 +76,6 @@ def test_missing_data_dir(tmp_path, capsys):
     assert "MNIST data not found" in capsys.readouterr().err
 
 
-def test_corrupt_data_file_is_a_clear_error_after_the_warm_up(tmp_path, capsys):
-    # the data loads in a thread beside the kernels' warm-up; its error still
-    # reaches the user as one line and status 2
-    from nnvec.mnist import FILES
-
-    for name in FILES.values():
-        (tmp_path / name).write_bytes(b"\x1f\x8b not really gzip")
-    assert main(["train", "--data-dir", str(tmp_path), "--epochs", "1"]) == 2
-    err = capsys.readouterr().err
-    assert "corrupt or truncated gzip data" in err and len(err.strip().splitlines()) == 1
-
-
 def test_evaluate_foreign_file(tmp_path, capsys):
     p = tmp_path / "x.npz"
     p.write_bytes(b"junk")

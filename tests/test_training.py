@@ -244,26 +244,3 @@ def test_monitoring_runs_one_forward_pass_per_data_set_and_epoch(monkeypatch):
     assert calls == [30, 10, 30, 10]  # training, then validation, once each per epoch
     assert len(hist.evaluation_cost) == len(hist.training_accuracy) == 2
     assert hist.evaluation_accuracy[-1] == round(net.accuracy(X[:10], y[:10]) * 10)
-
-
-@pytest.mark.parametrize("compact", [False, True])
-def test_warm_up_changes_nothing_and_prints_nothing(compact, capsys):
-    from nnvec.sparse import SparseImages
-
-    rng = np.random.default_rng(0)
-    img = (rng.random((40, 50)) < 0.3) * rng.integers(1, 256, (40, 50))
-    X = SparseImages.from_dense(img.astype(np.uint8)) if compact else img / 255.0
-    y = np.arange(40) % 3
-    runs = []
-    for warm in (False, True):
-        net = nnvec.Network([50, 7, 3], seed=1)
-        before = [w.copy() for w in net.weights + net.biases]
-        if warm:
-            net.warm_up(5, compact=compact)
-            assert all(np.array_equal(a, b) for a, b in zip(before, net.weights + net.biases))
-            assert net.history is None
-        net.fit(X, y, epochs=2, batch_size=5, eta=1.0)
-        runs.append(net.weights + net.biases)
-    assert all(np.array_equal(a, b) for a, b in zip(*runs))
-    assert capsys.readouterr().out == ""
-    nnvec.Network([50, 7, 3], engine="numpy").warm_up()  # nothing to load: a no-op
