@@ -455,9 +455,10 @@ SPARSE_PREFETCH = 256
 # sums in memory (``acc[j] += x * WT[k, j]``) had LLVM check at every pixel
 # that ``acc`` and the weight rows do not overlap, and kept the sums in
 # memory, so each pixel's multiply-adds waited on the previous pixel's
-# stores. Here a panel of up to ``8 * VEC_LANES`` sums stays in registers
-# for all of an example's pixels. Each sum is the same chain of fused
-# multiply-adds, in pixel order, as before: the results are bit-identical.
+# stores. Here a panel of up to 12 vectors of sums (the forward pass) or of
+# deltas (the update) stays in registers for all of an example's pixels.
+# Each sum is the same chain of fused multiply-adds, in pixel order, as the
+# numba loops made: the results are bit-identical.
 
 #: bytes per vector: AVX2's 32 (an AVX-512 or NEON machine splits or widens them)
 VEC_BYTES = 32
@@ -659,9 +660,10 @@ def _sparse_row_updates(typingctx, WT, D, steps, vals, lut, i, cursor, p1, k0, k
     """WT[k, :n_out] = fma(D[i, :n_out], lut[vals[p]], WT[k, :n_out]) for example
     i's pixels with k0 <= k < k1.
 
-    Resumes at pixel ``cursor[i, 0]`` with column ``cursor[i, 1]`` before it
-    and stops at ``p1`` or the first pixel at k >= k1, which it stores
-    there for the next call. The row of deltas is held in (at most
+    Resumes at entry ``cursor[i, 0]`` of the example's pixels, with the
+    column of the entry before it in ``cursor[i, 1]``, and stops at ``p1``
+    or at the first entry in a column k >= k1, storing where it stopped in
+    ``cursor[i]`` for the next call. The row of deltas is held in (at most
     ``SPARSE_UPDATE_VECTORS``) vector registers, its last vector padded with
     zeros: WT's padding columns get fma(0, x, 0) = 0 and stay zero.
     """
