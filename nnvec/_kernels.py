@@ -436,8 +436,9 @@ def _update_layer(D, A, rows, r, W, b, decay, neg_step):
 # (n_in, n_out), so the weights one pixel meets form one contiguous row, and
 # each pixel is a few vector multiply-adds over it (holding neurons' sums in
 # scalar variables instead was slower: LLVM did not vectorise them). With
-# several threads, the forward pass splits the examples and the update splits
-# the pixels (rows of WT): no two threads write one weight, and every value is
+# several threads, the forward pass and the update both split WT's columns
+# (the neurons; wide layers: the examples and WT's rows, see
+# ``_sparse_blocks``): no two threads write one weight, and every value is
 # computed by the same code for any thread count.
 
 #: WT's rows are padded with zero columns to a multiple of this many bytes,
@@ -558,13 +559,13 @@ SPARSE_PANELS_MAX = 12
 
 
 @fjit
-def _sparse_row_sums_wide(acc, WT, steps, vals, lut, p0, p1, zero):
-    """``_sparse_panel_sums`` over all of WT's columns, for wide rows: one pass over
-    the pixels, four weight rows per pass over the row of sums in memory (LLVM
+def _sparse_row_sums_wide(acc, WT, steps, vals, lut, p0, p1, j0, j1, zero):
+    """``_sparse_panel_sums`` over WT's columns j0 <= j < j1, for wide rows: one pass
+    over the pixels, four weight rows per pass over the row of sums in memory (LLVM
     makes each sum the same chain of fused multiply-adds, so the bits agree)."""
-    width = WT.shape[1]
-    for j in range(width):
-        acc[j] = zero
+    a = acc[j0:j1]
+    for j in range(a.shape[0]):
+        a[j] = zero
     k = 0
     p = p0
     while p + 4 <= p1:
@@ -576,31 +577,35 @@ def _sparse_row_sums_wide(acc, WT, steps, vals, lut, p0, p1, zero):
         x1 = lut[vals[p + 1]]
         x2 = lut[vals[p + 2]]
         x3 = lut[vals[p + 3]]
-        w0 = WT[k0]
-        w1 = WT[k1]
-        w2 = WT[k2]
-        w3 = WT[k]
-        for j in range(width):
-            acc[j] += (x0 * w0[j] + x1 * w1[j]) + (x2 * w2[j] + x3 * w3[j])
+        w0 = WT[k0, j0:j1]
+        w1 = WT[k1, j0:j1]
+        w2 = WT[k2, j0:j1]
+        w3 = WT[k, j0:j1]
+        for j in range(a.shape[0]):
+            a[j] += (x0 * w0[j] + x1 * w1[j]) + (x2 * w2[j] + x3 * w3[j])
         p += 4
     while p < p1:
         k += steps[p]
         x0 = lut[vals[p]]
-        w0 = WT[k]
-        for j in range(width):
-            acc[j] += x0 * w0[j]
+        w0 = WT[k, j0:j1]
+        for j in range(a.shape[0]):
+            a[j] += x0 * w0[j]
         p += 1
 
 
 @fjit
-def _forward_input_sparse(sp, rows, i0, i1, b, Out, zero):
-    """Out[i, j] = sigmoid(b[j] + sum_p lut[vals[p]] * WT[col_p, j]) for i0 <= i < i1."""
+def _forward_input_sparse(sp, rows, i0, i1, j0, j1, b, Out, zero):
+    """Out[i, j] = sigmoid(b[j] + sum_p lut[vals[p]] * WT[col_p, j]) for i0 <= i < i1
+    and WT's columns j0 <= j < j1 (as ``_sparse_blocks`` gives them, or all).
+
+    Each neuron's sum is computed the same way whichever columns a call takes.
+    """
     indptr, steps, vals, lut, WT = sp
     # WT's rows are padded (SPARSE_ROW_BYTES) to a multiple of two vectors,
     # so panels of 12, 8, 4 and 2 vectors cover them; the padding sums are not used.
-    width = WT.shape[1]
     lanes: int = _vec_lanes(WT)
-    acc = np.empty(width, WT.dtype)
+    wide = WT.shape[1] > SPARSE_PANELS_MAX * lanes  # by the whole width: one path per network
+    acc = np.empty(WT.shape[1], WT.dtype)
     for i in range(i0, i1):
         src = rows[i]
         # The examples come in shuffled order, so each one's pixels are a
@@ -615,23 +620,54 @@ def _forward_input_sparse(sp, rows, i0, i1, b, Out, zero):
                 _prefetch(indptr, rows[i + 2])
         p0 = indptr[src]
         p1 = indptr[src + 1]
-        if width > SPARSE_PANELS_MAX * lanes:
-            _sparse_row_sums_wide(acc, WT, steps, vals, lut, p0, p1, zero)
+        if wide:
+            _sparse_row_sums_wide(acc, WT, steps, vals, lut, p0, p1, j0, j1, zero)
         else:
-            j = 0
-            if j + 12 * lanes <= width:
+            j = j0
+            if j + 12 * lanes <= j1:
                 _sparse_panel_sums(acc, WT, steps, vals, lut, p0, p1, j, 12)
                 j += 12 * lanes
-            if j + 8 * lanes <= width:
+            if j + 8 * lanes <= j1:
                 _sparse_panel_sums(acc, WT, steps, vals, lut, p0, p1, j, 8)
                 j += 8 * lanes
-            if j + 4 * lanes <= width:
+            if j + 4 * lanes <= j1:
                 _sparse_panel_sums(acc, WT, steps, vals, lut, p0, p1, j, 4)
                 j += 4 * lanes
-            if j + 2 * lanes <= width:
+            if j + 2 * lanes <= j1:
                 _sparse_panel_sums(acc, WT, steps, vals, lut, p0, p1, j, 2)
-        for j in range(Out.shape[1]):
-            Out[i, j] = _sigmoid_scalar(acc[j] + b[j])
+        # views from j0: a loop over range(j0, ...) keeps numba's negative-index checks
+        o = Out[i, j0:min(j1, Out.shape[1])]
+        a = acc[j0:]
+        bj = b[j0:]
+        for j in range(o.shape[0]):
+            o[j] = _sigmoid_scalar(a[j] + bj[j])
+
+
+@fjit
+def _sparse_blocks(WT, n_out, r, nblk, t):
+    """Thread block ``t`` of ``nblk`` of the sparse input layer:
+    ``(i0, i1, k0, k1, j0, j1)``, its examples, WT's rows and WT's columns.
+
+    Layers whose update holds a delta row in registers (at most
+    ``SPARSE_UPDATE_VECTORS`` vectors) split WT's columns, in pairs of
+    vectors, for both the forward pass and the update: each thread reads and
+    writes only its own part of every weight row, and with WT's rows on whole
+    cache lines (``engine._zeros_aligned``) those lines stay in its own
+    core's caches. Split by examples (forward) and rows (update) instead,
+    every mini-batch moved the rows the other thread had just updated from
+    core to core: two threads were no faster than one at [784, 30, 10],
+    m = 10. Wider layers keep that split: their wide-row loops, run by both
+    threads over every pixel for half the columns, were 13% slower per
+    epoch at [784, 100, 10].
+    """
+    lanes: int = _vec_lanes(WT)
+    n_in = WT.shape[0]
+    if n_out <= SPARSE_UPDATE_VECTORS * lanes:
+        pairs = WT.shape[1] // (2 * lanes)
+        return (r - r, r, n_in - n_in, n_in, _block_bound(pairs, nblk, t, 1) * 2 * lanes,
+                _block_bound(pairs, nblk, t + 1, 1) * 2 * lanes)
+    return (t * r // nblk, (t + 1) * r // nblk, _block_bound(n_in, nblk, t, 1),
+            _block_bound(n_in, nblk, t + 1, 1), n_in - n_in, WT.shape[1])
 
 
 @fjit
@@ -656,19 +692,19 @@ SPARSE_TILE_BYTES = 24 * 1024
 
 
 @intrinsic
-def _sparse_row_updates(typingctx, WT, D, steps, vals, lut, i, cursor, p1, k0, k1, n_out):
-    """WT[k, :n_out] = fma(D[i, :n_out], lut[vals[p]], WT[k, :n_out]) for example
-    i's pixels with k0 <= k < k1.
+def _sparse_row_updates(typingctx, WT, D, steps, vals, lut, i, cursor, p1, k1, j0, j1):
+    """WT[k, j] = fma(D[i, j], lut[vals[p]], WT[k, j]) for example i's pixels with
+    k < k1 and the columns j0 <= j < j1 (j0 a multiple of the vector width).
 
     Resumes at entry ``cursor[i, 0]`` of the example's pixels, with the
     column of the entry before it in ``cursor[i, 1]``, and stops at ``p1``
     or at the first entry in a column k >= k1, storing where it stopped in
-    ``cursor[i]`` for the next call. The row of deltas is held in (at most
-    ``SPARSE_UPDATE_VECTORS``) vector registers, its last vector padded with
+    ``cursor[i]`` for the next call. The deltas are held in (at most
+    ``SPARSE_UPDATE_VECTORS``) vector registers, the last vector padded with
     zeros: WT's padding columns get fma(0, x, 0) = 0 and stay zero.
     """
     def codegen(context, builder, sig, args):
-        WT, D, i, cursor, p1, k0, k1, n_out = args[:2] + args[5:]
+        WT, D, i, cursor, p1, k1, j0, j1 = args[:2] + args[5:]
         wty, dty = sig.args[:2]
         curty = sig.args[6]
         pixels = list(zip(sig.args[2:5], args[2:5]))
@@ -677,12 +713,14 @@ def _sparse_row_updates(typingctx, WT, D, steps, vals, lut, i, cursor, p1, k0, k
         align = wty.dtype.bitwidth // 8
         fma = _fma_function(builder, vty)
         lanes = ir.Constant(i64, vty.count)
-        nvec = builder.sdiv(builder.add(n_out, ir.Constant(i64, vty.count - 1)), lanes)
-        cols = [ir.Constant(i64, c * vty.count) for c in range(SPARSE_UPDATE_VECTORS)]
+        nvec = builder.sdiv(builder.add(builder.sub(j1, j0), ir.Constant(i64, vty.count - 1)),
+                            lanes)
+        cols = [builder.add(j0, ir.Constant(i64, c * vty.count))
+                for c in range(SPARSE_UPDATE_VECTORS)]
         deltas = []
         for c in range(SPARSE_UPDATE_VECTORS):
             slot = cgutils.alloca_once_value(builder, ir.Constant(vty, None))
-            whole = builder.icmp_signed("<=", builder.add(cols[c], lanes), n_out)
+            whole = builder.icmp_signed("<=", builder.add(cols[c], lanes), j1)
             with builder.if_else(whole) as (full, part):
                 with full:
                     pd = _item_pointer_2d(context, builder, dty, D, i, cols[c])
@@ -691,7 +729,7 @@ def _sparse_row_updates(typingctx, WT, D, steps, vals, lut, i, cursor, p1, k0, k
                 with part:  # the columns left, if any, lane by lane
                     for q in range(vty.count):
                         j = builder.add(cols[c], ir.Constant(i64, q))
-                        with builder.if_then(builder.icmp_signed("<", j, n_out)):
+                        with builder.if_then(builder.icmp_signed("<", j, j1)):
                             d = builder.load(_item_pointer_2d(context, builder, dty, D, i, j))
                             builder.store(builder.insert_element(
                                 builder.load(slot), d, ir.Constant(ir.IntType(32), q)), slot)
@@ -700,19 +738,17 @@ def _sparse_row_updates(typingctx, WT, D, steps, vals, lut, i, cursor, p1, k0, k
         k_at = _item_pointer_2d(context, builder, curty, cursor, i, ir.Constant(i64, 1))
         p_slot = cgutils.alloca_once_value(builder, builder.load(p_at))
         k_slot = cgutils.alloca_once_value(builder, builder.load(k_at))
-        head, body, work, nxt, done = (builder.append_basic_block(name) for name in
-                                       ("head", "body", "work", "next", "done"))
+        head, body, work, done = (builder.append_basic_block(name) for name in
+                                  ("head", "body", "work", "done"))
         builder.branch(head)
         builder.position_at_end(head)
         p = builder.load(p_slot)
         builder.cbranch(builder.icmp_signed("<", p, p1), body, done)
         builder.position_at_end(body)
         k, x = _load_pixel(context, builder, pixels, p, builder.load(k_slot))
-        with builder.if_then(builder.icmp_signed(">=", k, k1)):
-            builder.branch(done)
-        builder.store(k, k_slot)
-        builder.cbranch(builder.icmp_signed(">=", k, k0), work, nxt)
+        builder.cbranch(builder.icmp_signed(">=", k, k1), done, work)
         builder.position_at_end(work)
+        builder.store(k, k_slot)
         xv = _splat(builder, vty, x)
         for c in range(SPARSE_UPDATE_VECTORS):
             with builder.if_then(builder.icmp_signed("<", ir.Constant(i64, c), nvec)):
@@ -721,57 +757,67 @@ def _sparse_row_updates(typingctx, WT, D, steps, vals, lut, i, cursor, p1, k0, k
                 w = builder.load(pw, align=align)
                 builder.store(builder.call(fma, [builder.load(deltas[c]), xv, w]), pw,
                               align=align)
-        builder.branch(nxt)
-        builder.position_at_end(nxt)
         builder.store(builder.add(p, ir.Constant(i64, 1)), p_slot)
         builder.branch(head)
         builder.position_at_end(done)
         builder.store(builder.load(p_slot), p_at)
         builder.store(builder.load(k_slot), k_at)
         return context.get_dummy_value()
-    return types.none(WT, D, steps, vals, lut, i, cursor, p1, k0, k1, n_out), codegen
+    return types.none(WT, D, steps, vals, lut, i, cursor, p1, k1, j0, j1), codegen
 
 
 @fjit
-def _update_input_sparse(D, sp, rows, r, k0, k1, decay):
-    """``_update_layer`` for the input layer on sparse rows, pixels k0 <= k < k1 only.
+def _update_input_sparse(D, sp, rows, r, k0, k1, j0, j1, decay):
+    """``_update_layer`` for the input layer on sparse rows: WT's rows k0 <= k < k1
+    and columns j0 <= j < j1 only (as ``_sparse_blocks`` gives them).
 
     Each example adds ``D[i, j] * x_k`` (``D`` already scaled by ``-eta/r``)
     into row k of WT for its non-zero pixels; the other products are exactly 0.
+    WT's padding columns stay zero.
     """
     indptr, steps, vals, lut, WT = sp
-    n_out = D.shape[1]  # WT's padding columns stay zero
+    n_out = D.shape[1]
+    if min(j1, n_out) <= j0:
+        return
+    # rows of the tile: by the bytes of WT's rows the columns occupy, padding included
+    tile = max(1, SPARSE_TILE_BYTES // ((j1 - j0) * WT.itemsize))
+    j1 = min(j1, n_out)  # WT's padding columns are not updated
     if decay != 1.0:
         for k in range(k0, k1):
-            for j in range(n_out):
-                WT[k, j] = decay * WT[k, j]
+            w = WT[k, j0:j1]
+            for j in range(w.shape[0]):
+                w[j] = decay * w[j]
     lanes: int = _vec_lanes(WT)
     if n_out > SPARSE_UPDATE_VECTORS * lanes:
-        _update_input_sparse_wide(D, sp, rows, r, k0, k1)
+        _update_input_sparse_wide(D, sp, rows, r, k0, k1, j0, j1)
         return
     # WT's rows a tile at a time, each example's pixels in the tile in turn:
     # a row that several examples of the mini-batch share stays in L1 between
     # them (one example's ~150 rows of 256 bytes did not). Every weight gets
     # its updates in the same order as example by example: the same bits.
-    tile = max(1, SPARSE_TILE_BYTES // (WT.shape[1] * WT.itemsize))
     cursor = np.empty((r, 2), np.int64)
     for i in range(r):
-        cursor[i, 0] = indptr[rows[i]]
-        cursor[i, 1] = 0
+        p = indptr[rows[i]]
+        k = 0
+        while p < indptr[rows[i] + 1] and k + steps[p] < k0:  # to row k0
+            k += steps[p]
+            p += 1
+        cursor[i, 0] = p
+        cursor[i, 1] = k
     for ks in range(k0, k1, tile):
         ke = min(k1, ks + tile)
         for i in range(r):
-            _sparse_row_updates(WT, D, steps, vals, lut, i, cursor, indptr[rows[i] + 1], k0, ke,
-                                n_out)
+            _sparse_row_updates(WT, D, steps, vals, lut, i, cursor, indptr[rows[i] + 1], ke,
+                                j0, j1)
 
 
 @fjit
-def _update_input_sparse_wide(D, sp, rows, r, k0, k1):
+def _update_input_sparse_wide(D, sp, rows, r, k0, k1, j0, j1):
     """``_update_input_sparse``'s updates for layers of over ``SPARSE_UPDATE_VECTORS`` vectors."""
     indptr, steps, vals, lut, WT = sp
-    n_out = D.shape[1]
     for i in range(r):
         src = rows[i]
+        d = D[i, j0:j1]
         k = 0
         for p in range(indptr[src], indptr[src + 1]):
             k += steps[p]
@@ -779,8 +825,9 @@ def _update_input_sparse_wide(D, sp, rows, r, k0, k1):
                 break
             if k >= k0:
                 x = lut[vals[p]]
-                for j in range(n_out):
-                    WT[k, j] += D[i, j] * x
+                w = WT[k, j0:j1]
+                for j in range(d.shape[0]):
+                    w[j] += d[j] * x
 
 
 @fjit
@@ -840,12 +887,13 @@ def _forward_block(l, by_examples, X, sp, sparse, rows, ident, r, sizes, wflat, 
     """Block ``t`` of ``nblk`` of layer ``l``'s forward pass for a mini-batch of r examples.
 
     Dense layers split neurons, or with ``by_examples`` examples (at
-    multiples of ``EXAMPLE_ALIGN``); the sparse input layer splits examples.
+    multiples of ``EXAMPLE_ALIGN``); the sparse input layer as ``_sparse_blocks`` says.
     """
     b = _layer_view(bflat, sizes, l, 1)[0]
     Out = _layer_view(aflat, sizes, l, m)
     if l == 0 and sparse:
-        _forward_input_sparse(sp, rows, t * r // nblk, (t + 1) * r // nblk, b, Out, zero)
+        i0, i1, _, _, j0, j1 = _sparse_blocks(sp[4], sizes[1], r, nblk, t)
+        _forward_input_sparse(sp, rows, i0, i1, j0, j1, b, Out, zero)
     else:
         if by_examples:
             j0, j1, A, Arows = _dense_block(l, X, rows, ident, sizes, aflat, m, t - t, 1, 1)
@@ -896,12 +944,12 @@ def _update_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat, 
                   nblk, decay, neg_step):
     """Block ``t`` of ``nblk`` of layer ``l``'s fused gradient step.
 
-    Dense layers split neurons; the sparse input layer splits pixels (rows of WT).
+    Dense layers split neurons; the sparse input layer as ``_sparse_blocks`` says.
     """
     D = _layer_view(dflat, sizes, l, m)
     if l == 0 and sparse:
-        _update_input_sparse(D, sp, rows, r, _block_bound(sizes[0], nblk, t, 1),
-                             _block_bound(sizes[0], nblk, t + 1, 1), decay)
+        _, _, k0, k1, j0, j1 = _sparse_blocks(sp[4], sizes[1], r, nblk, t)
+        _update_input_sparse(D, sp, rows, r, k0, k1, j0, j1, decay)
     else:
         j0, j1, A, Arows = _dense_block(l, X, rows, ident, sizes, aflat, m, t, nblk, UPDATE_ALIGN)
         _update_layer(D[:, j0:j1], A, Arows, r, _weights_view(wflat, sizes, l)[j0:j1],
@@ -1344,7 +1392,7 @@ def forward_rows_fused(X, sp, sparse, sizes, wflat, bflat, out, scal, t, nthr, s
             # The callees get the argument types train_epoch_fused gives them
             # (int64 bounds, a sliced output), so each is compiled once.
             if l == 0 and sparse:
-                _forward_input_sparse(sp, rows, r - r, r, b, nxt, zero)
+                _forward_input_sparse(sp, rows, r - r, r, r - r, sp[4].shape[1], b, nxt, zero)
             else:  # one call site for every layer: one inlined copy to compile
                 _forward_layer(a, rows if l == 0 else ident, r, _weights_view(wflat, sizes, l),
                                b, nxt[:, 0:sizes[l + 1]], zero)

@@ -83,11 +83,25 @@ def _kernel_inputs(X, sizes, dtype):
     if isinstance(X, SparseImages):
         per_row = _kernels.SPARSE_ROW_BYTES // np.dtype(dtype).itemsize
         width = -(-n_out // per_row) * per_row  # padding columns stay zero
-        sp = (X.indptr, X.steps, X.vals, X.lut(dtype), np.zeros((n_in, width), dtype))
+        sp = (X.indptr, X.steps, X.vals, X.lut(dtype), _zeros_aligned((n_in, width), dtype))
         return _read_only(np.zeros((1, n_in), dtype)), sp, True
     index = tuple(_read_only(a) for a in
                   (np.zeros(1, np.int64), np.zeros(0, np.uint8), np.zeros(0, np.uint8)))
     return _read_only(X), index + (np.zeros(256, dtype), np.empty((0, 0), dtype)), False
+
+
+def _zeros_aligned(shape, dtype, align=_kernels.SPARSE_ROW_BYTES):
+    """A C-contiguous array of zeros whose data starts at a multiple of ``align`` bytes.
+
+    For WT: its rows are ``align`` bytes long, so each row then fills whole
+    cache lines (numpy's own 16-byte alignment left a 256-byte row on five
+    lines and every other 32-byte vector across two).
+    """
+    itemsize = np.dtype(dtype).itemsize
+    n = int(np.prod(shape))
+    buf = np.zeros(n + align // itemsize, dtype)
+    start = (-buf.ctypes.data % align) // itemsize
+    return buf[start:start + n].reshape(shape)
 
 
 def _read_only(a):

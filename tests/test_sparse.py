@@ -198,6 +198,63 @@ def test_bit_identical_for_any_thread_count(sparse_mnist, dtype):
         assert all(np.array_equal(a, b) for a, b in zip(runs[0], other))
 
 
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs numba's pool of 2 threads")
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("n_hidden", [13, 30, 33, 70, 150])
+def test_column_split_is_bit_identical_at_every_width(dtype, n_hidden):
+    # two threads split WT's columns in pairs of vectors: panels, partial last
+    # vectors and the wide rows' loops, each against one thread
+    img = awkward_images(60, 700, seed=6)
+    y = np.arange(60) % 4
+    runs = []
+    for threads in (1, 2):
+        net = nnvec.Network([700, n_hidden, 4], seed=7, threads=threads, dtype=dtype,
+                            strategy="fused")
+        net.fit(SparseImages.from_dense(img), y, epochs=2, batch_size=6, eta=0.5, lmbda=1.0)
+        runs.append(net.weights + net.biases)
+    assert all(np.array_equal(a, b) for a, b in zip(*runs))
+
+
+@pytest.mark.parametrize("n_out", [13, 30])
+def test_sparse_update_by_row_ranges_equals_the_whole(n_out):
+    # the update of rows [0, a) and then [a, n_in) is the update of all rows,
+    # bit for bit, for either column half (the cursors skip to row a)
+    img = awkward_images(9, 700, seed=8)
+    S = SparseImages.from_dense(img)
+    rng = np.random.default_rng(8)
+    D = rng.standard_normal((9, n_out))
+    rows = np.array([4, 0, 8, 1, 3, 7, 2, 6, 5])
+    _, sp, _ = _kernel_inputs(S, [700, n_out, 4], np.float64)
+    WT0 = rng.standard_normal(sp[4].shape)
+    WT0[:, n_out:] = 0.0
+    for j0, j1 in ((0, 16), (16, sp[4].shape[1])):
+        sp[4][...] = WT0
+        K._update_input_sparse(D, sp, rows, 9, 0, 700, j0, j1, 0.99)
+        whole = sp[4].copy()
+        sp[4][...] = WT0
+        for k0, k1 in ((0, 300), (300, 555), (555, 700)):
+            K._update_input_sparse(D, sp, rows, 9, k0, k1, j0, j1, 0.99)
+        assert np.array_equal(sp[4], whole)
+        changed = whole != WT0
+        assert changed[:, j0:min(j1, n_out)].any() == (j0 < n_out)  # 13: 16 columns in all
+        assert not changed[:, :j0].any() and not changed[:, min(j1, n_out):].any()
+    dense = img.astype(np.float64) / 255.0
+    sp[4][...] = WT0
+    K._update_input_sparse(D, sp, rows, 9, 0, 700, 0, sp[4].shape[1], 1.0)
+    expect = WT0[:, :n_out] + dense[rows].T @ D
+    np.testing.assert_allclose(sp[4][:, :n_out], expect, rtol=1e-12, atol=1e-12)
+
+
+def test_transposed_weights_start_on_a_cache_line():
+    for dtype in (np.float64, np.float32):
+        _, sp, _ = _kernel_inputs(SparseImages.from_dense(awkward_images(5, 50)), [50, 30, 4],
+                                  dtype)
+        WT = sp[4]
+        assert WT.ctypes.data % K.SPARSE_ROW_BYTES == 0
+        assert WT.flags.c_contiguous and (WT.shape[1] * WT.itemsize) % K.SPARSE_ROW_BYTES == 0
+        assert not WT.any()
+
+
 @pytest.mark.parametrize("engine", ["numba", "numpy", "reference"])
 def test_predictions_equal_the_dense_ones(mnist, sparse_mnist, engine):
     _, _, (Xt, yt) = mnist
