@@ -196,6 +196,40 @@ def inplace_sgd_update(w, nabla, decay, step):
             w[i] = decay * w[i] - step * nabla[i]
 
 
+@jit
+def encode_nonzero_into(images, indptr, steps, vals):
+    """``SparseImages``' step encoding of the uint8 rows of ``images`` (n_samples, n_features).
+
+    Writes each row's non-zero pixels as (step from the previous kept
+    column, intensity), a gap over 255 columns bridged by (255, 0) entries,
+    and ``indptr`` (n_samples + 1,) the rows' bounds; returns the number of
+    entries. ``steps`` and ``vals`` (uint8) need room for every non-zero
+    pixel plus ``n_features // 255 + 1`` bridges a row.
+    """
+    n, n_features = images.shape
+    e = 0
+    indptr[0] = 0
+    for i in range(n):
+        prev = 0
+        for j in range(n_features):
+            v = images[i, j]
+            # a branch per pixel beats branch-free stores here: long runs of
+            # zeros predict well (0.08 s against 0.13 s for MNIST's 60,000)
+            if v != 0:
+                gap = j - prev
+                while gap > 255:
+                    steps[e] = 255
+                    vals[e] = 0
+                    e += 1
+                    gap -= 255
+                steps[e] = gap
+                vals[e] = v
+                e += 1
+                prev = j
+        indptr[i + 1] = e
+    return e
+
+
 # --------------------------------------------------------------------------
 # The whole-epoch kernel: every mini-batch of an epoch in one compiled call.
 #
@@ -644,6 +678,13 @@ def _forward_input_sparse(sp, rows, i0, i1, j0, j1, b, Out, zero):
 
 
 @fjit
+def _sparse_by_columns(WT, n_out):
+    """Whether ``_sparse_blocks`` splits WT's columns (else examples and rows)."""
+    lanes: int = _vec_lanes(WT)
+    return n_out <= SPARSE_UPDATE_VECTORS * lanes
+
+
+@fjit
 def _sparse_blocks(WT, n_out, r, nblk, t):
     """Thread block ``t`` of ``nblk`` of the sparse input layer:
     ``(i0, i1, k0, k1, j0, j1)``, its examples, WT's rows and WT's columns.
@@ -662,7 +703,7 @@ def _sparse_blocks(WT, n_out, r, nblk, t):
     """
     lanes: int = _vec_lanes(WT)
     n_in = WT.shape[0]
-    if n_out <= SPARSE_UPDATE_VECTORS * lanes:
+    if _sparse_by_columns(WT, n_out):
         pairs = WT.shape[1] // (2 * lanes)
         return (r - r, r, n_in - n_in, n_in, _block_bound(pairs, nblk, t, 1) * 2 * lanes,
                 _block_bound(pairs, nblk, t + 1, 1) * 2 * lanes)
@@ -1292,7 +1333,11 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
                     _scale_input_delta(_layer_view(dflat, sizes, 0, m), r,
                                        _layer_view(bflat, sizes, 0, 1)[0], neg_step)
                 split_before = False
-            if nthr > 1 and (nblk > 1 or split_before):
+            # The sparse input layer split by WT's columns needs no meeting
+            # between its update and the next mini-batch's forward pass: each
+            # thread reads back only the columns it wrote itself.
+            own_columns = s == 0 and sparse and _sparse_by_columns(sp[4], sizes[1])
+            if nthr > 1 and (nblk > 1 or split_before) and not own_columns:
                 _barrier(sync, nthr)
             if t < nblk:
                 _step_block(phase, by_examples, l, X, sp, sparse, Y, rows, ident, r, sizes,

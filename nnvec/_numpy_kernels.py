@@ -42,3 +42,31 @@ def inplace_sgd_update(w, nabla, decay, step):
     if decay != 1.0:
         w *= decay
     w -= step * nabla
+
+
+def encode_nonzero_into(images, indptr, steps, vals):
+    """``SparseImages``' step encoding of uint8 rows; returns the number of entries."""
+    n, n_features = images.shape
+    flat = images.reshape(-1)
+    # Positions in the flattened images: within a row a pixel's step is the
+    # difference of positions; a row's first step is its column.
+    idx = np.flatnonzero(flat)
+    counts = np.count_nonzero(images, axis=1).astype(np.int64)
+    gaps = np.empty(len(idx), np.int64)
+    np.subtract(idx[1:], idx[:-1], out=gaps[1:])
+    ends = np.cumsum(counts)
+    firsts = (ends - counts)[counts > 0]
+    gaps[firsts] = idx[firsts] % n_features
+    # A gap over 255 gets (step 255, intensity 0) entries in front of it.
+    wide = np.flatnonzero(gaps > 255)
+    bridges = (gaps[wide] - 1) // 255
+    gaps[wide] -= 255 * bridges
+    at = np.repeat(wide, bridges)
+    counts += np.bincount(np.searchsorted(ends, wide, side="right"), weights=bridges,
+                          minlength=n).astype(np.int64)
+    e = int(counts.sum())
+    steps[:e] = np.insert(gaps.astype(np.uint8), at, 255)
+    vals[:e] = np.insert(flat[idx], at, 0)
+    indptr[0] = 0
+    np.cumsum(counts, out=indptr[1:])
+    return e

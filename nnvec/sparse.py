@@ -17,39 +17,13 @@ remain (checked against the per-example reference to 1e-12). Everything else
 import numpy as np
 from numpy.typing import DTypeLike
 
+from ._kernels import encode_nonzero_into
+
 __all__ = ["SparseImages"]
 
 #: rows densified or scanned at a time, so no step needs memory proportional
 #: to the whole data set in float64
 BLOCK_ROWS = 1024
-
-
-def _encode_rows(block):
-    """``(entries per row, steps, vals)`` of a block of uint8 rows."""
-    n, n_features = block.shape
-    flat = block.reshape(-1)
-    nonzero = flat != 0
-    counts = np.count_nonzero(nonzero.reshape(n, n_features), axis=1).astype(np.int64)
-    # Positions in the flattened block: within a row, a pixel's step is the
-    # difference of positions; a row's first step is its column.
-    idx = np.flatnonzero(nonzero)
-    vals = flat[idx]
-    gaps = np.empty(len(idx), np.int64)
-    np.subtract(idx[1:], idx[:-1], out=gaps[1:])
-    ends = np.cumsum(counts)
-    firsts = (ends - counts)[counts > 0]
-    gaps[firsts] = idx[firsts] % n_features
-    # A gap over 255 gets (step 255, intensity 0) entries in front of it; few
-    # pixels have one, so only they are looked at.
-    wide = np.flatnonzero(gaps > 255)
-    if len(wide) == 0:
-        return counts, gaps.astype(np.uint8), vals
-    bridges = (gaps[wide] - 1) // 255
-    gaps[wide] -= 255 * bridges
-    at = np.repeat(wide, bridges)
-    counts += np.bincount(np.searchsorted(ends, wide, side="right"), weights=bridges,
-                          minlength=n).astype(np.int64)
-    return counts, np.insert(gaps.astype(np.uint8), at, 255), np.insert(vals, at, 0)
 
 
 class SparseImages:
@@ -141,23 +115,25 @@ class SparseImages:
         if images.ndim not in (2, 3) or images.shape[0] == 0:
             raise ValueError("images must have shape (n_samples, n_features) or "
                              f"(n_samples, rows, cols) with n_samples >= 1; got {images.shape}")
-        flat = images.reshape(len(images), -1)
-        # One pass over blocks of rows; the blocks' entries (2 bytes per kept
-        # pixel) are joined at the end, so no temporary is a float or int64
-        # array of the whole data set.
-        indptr = np.zeros(len(flat) + 1, np.int64)
-        step_blocks, val_blocks = [], []
-        for s in range(0, len(flat), BLOCK_ROWS):
-            counts, block_steps, block_vals = _encode_rows(flat[s:s + BLOCK_ROWS])
-            indptr[s + 1:s + 1 + BLOCK_ROWS] = counts
-            step_blocks.append(block_steps)
-            val_blocks.append(block_vals)
-        np.cumsum(indptr, out=indptr)
-        steps = np.concatenate(step_blocks)
-        del step_blocks
-        vals = np.concatenate(val_blocks)
-        del val_blocks
-        return cls(indptr, steps, vals, flat.shape[1], scale)
+        flat = np.ascontiguousarray(images.reshape(len(images), -1))
+        n, n_features = flat.shape
+        room = np.count_nonzero(flat) + n * (n_features // 255 + 1)
+        indptr = np.empty(n + 1, np.int64)
+        steps = np.empty(room, np.uint8)
+        vals = np.empty(room, np.uint8)
+        e = encode_nonzero_into(flat, indptr, steps, vals)
+        # copies of the entries' length, so the room left over is freed
+        return cls._trusted(indptr, steps[:e].copy(), vals[:e].copy(), n_features, scale)
+
+    @classmethod
+    def _trusted(cls, indptr, steps, vals, n_features, scale):
+        """One made from arrays that are valid by construction: no checks."""
+        self = cls.__new__(cls)
+        self.indptr, self.steps, self.vals = indptr, steps, vals
+        self.n_features, self.scale = int(n_features), float(scale)
+        for a in (indptr, steps, vals):
+            a.flags.writeable = False
+        return self
 
     def _entries(self, idx):
         """``(row, column, position, is_first)`` of every entry of rows ``idx``, in order.
@@ -234,7 +210,8 @@ class SparseImages:
         indptr = np.zeros(len(idx) + 1, np.int64)
         np.cumsum(lengths, out=indptr[1:])
         pos = np.repeat(self.indptr[idx] - indptr[:-1], lengths) + np.arange(indptr[-1])
-        return SparseImages(indptr, self.steps[pos], self.vals[pos], self.n_features, self.scale)
+        return SparseImages._trusted(indptr, self.steps[pos], self.vals[pos], self.n_features,
+                                     self.scale)
 
     def hash_into(self, h, dtype: DTypeLike) -> None:
         """Feed ``h`` (a hashlib object) the dense ``dtype`` bytes, block by block.

@@ -79,6 +79,31 @@ def test_encoding_matches_a_per_pixel_loop(n_features):
     assert S.steps.tolist() == steps and S.vals.tolist() == vals
 
 
+@pytest.mark.parametrize("n_features", [784, 1300, 3])
+def test_encoding_kernel_matches_its_numpy_twin(n_features):
+    img = awkward_images(60, n_features, seed=n_features + 1)
+    if n_features > 1200:
+        img[7] = 0
+        img[7, [300, 1299]] = [8, 9]            # the first pixel past 255, then 999 columns on
+        img[8] = 0
+        img[8, [3, 513, 1278]] = [1, 2, 3]      # gaps of exactly 510 and 765
+    n = len(img)
+    room = np.count_nonzero(img) + n * (n_features // 255 + 1)
+    got = [(np.full(n + 1, -1, np.int64), np.zeros(room, np.uint8), np.zeros(room, np.uint8))
+           for _ in range(2)]
+    e_numba = K.encode_nonzero_into(img, *got[0])
+    e_numpy = N.encode_nonzero_into(img, *got[1])
+    indptr, steps, vals = encode_by_loop(img)
+    assert e_numba == e_numpy == len(steps)
+    for out in got:
+        assert out[0].tolist() == indptr
+        assert out[1][:len(steps)].tolist() == steps and out[2][:len(vals)].tolist() == vals
+    # what from_dense builds without checking passes the checking constructor
+    S = SparseImages.from_dense(img)
+    assert np.array_equal(SparseImages(S.indptr, S.steps, S.vals, n_features).toarray(),
+                          S.toarray())
+
+
 def test_row_selection_matches_dense_indexing():
     img = awkward_images()
     S, X = SparseImages.from_dense(img), dense(img, np.float64)
