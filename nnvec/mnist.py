@@ -50,13 +50,20 @@ def _open(path):
     return f, f
 
 
-def _read_idx(path, header_size, payload_size):
-    """``(header, payload)`` of an IDX file, gzipped or not.
+#: bytes of payload read at a time
+PIECE_BYTES = 2**20
 
-    ``payload_size(header)`` gives the bytes the header promises and what
-    they are, e.g. ``(7840000, "10000 images of 28x28")``, or raises; no
-    more than that plus one byte is ever read or decompressed,
-    so a crafted header or a gzip bomb costs nothing.
+
+def _idx_pieces(path, header_size, payload_size):
+    """An IDX file's header, then its payload in pieces, gzipped or not.
+
+    A generator: yields the header (bytes), then views of one reused buffer
+    of at most ``PIECE_BYTES`` each, every one a whole number of items.
+    ``payload_size(header)`` gives ``(bytes, item_bytes, what)`` the header
+    promises, e.g. ``(7840000, 784, "10000 images of 28x28")``, or raises; no
+    more than that plus one byte is ever read or decompressed, so a crafted
+    header or a gzip bomb costs nothing. A file that ends early or runs on
+    raises ``MNISTFormatError`` after its last piece.
     """
     stream, raw = _open(path)
     try:
@@ -66,27 +73,64 @@ def _read_idx(path, header_size, payload_size):
                 raise MNISTFormatError(
                     f"{path}: {len(header)} bytes is too short for an IDX header "
                     f"({header_size} bytes)")
-            want, what = payload_size(header)
-            # Into one array, 1 MB at a time: gzip's read(n) and readinto(n)
-            # both build an n-byte bytes object first (twice the payload).
-            payload = np.empty(want + 1, np.uint8)
-            view = payload.data
+            want, item, what = payload_size(header)
+            yield header
+            # gzip's read(n) builds an n-byte bytes object: readinto one buffer instead
+            buf = np.empty(max(1, min(want, max(item, PIECE_BYTES // item * item))), np.uint8)
+            view = buf.data
             n_read = 0
-            while n_read < len(payload):
-                k = stream.readinto(view[n_read:n_read + 2**20])
-                if not k:
+            while n_read < want:
+                size = min(len(buf), want - n_read)
+                got = 0
+                while got < size:
+                    k = stream.readinto(view[got:size])
+                    if not k:
+                        break
+                    got += k
+                n_read += got
+                if got < size:
                     break
-                n_read += k
+                yield buf[:size]
+            if n_read == want and stream.read(1):
+                n_read += 1
     except (OSError, EOFError, zlib.error) as exc:
         raise MNISTFormatError(
             f"{path}: corrupt or truncated gzip data ({exc}); restore the file "
             "from a fresh checkout") from None
     if n_read != want:
-        got = "more" if n_read > want else f"{header_size + n_read} bytes"
+        held = "more" if n_read > want else f"{header_size + n_read} bytes"
         raise MNISTFormatError(
             f"{path}: header says {what} ({header_size + want} bytes) but the file holds "
-            f"{got}; it is truncated or corrupt")
-    return header, payload[:want]
+            f"{held}; it is truncated or corrupt")
+
+
+def _read_idx(path, header_size, payload_size):
+    """``(header, payload)`` of an IDX file: its pieces (``_idx_pieces``) in one array."""
+    pieces = _idx_pieces(path, header_size, payload_size)
+    header = next(pieces)
+    payload = np.empty(payload_size(header)[0], np.uint8)
+    o = 0
+    for piece in pieces:
+        payload[o:o + len(piece)] = piece
+        o += len(piece)
+    return header, payload
+
+
+def _image_bytes(path):
+    """``payload_size`` for ``_idx_pieces`` of an IDX3 image file."""
+    def size(header):
+        magic, n, rows, cols = struct.unpack(">IIII", header)
+        if magic != IMAGE_MAGIC:
+            hint = " (that is a label file)" if magic == LABEL_MAGIC else ""
+            raise MNISTFormatError(
+                f"{path}: magic number {magic}, expected {IMAGE_MAGIC} for IDX images{hint}")
+        if rows == 0 or cols == 0:
+            raise MNISTFormatError(f"{path}: image dimensions {rows}x{cols} must be positive")
+        if n * rows * cols > MAX_IDX_BYTES:
+            raise MNISTFormatError(f"{path}: header claims {n} images of {rows}x{cols}, more "
+                                   f"than {MAX_IDX_BYTES} bytes; the file is corrupt")
+        return n * rows * cols, rows * cols, f"{n} images of {rows}x{cols}"
+    return size
 
 
 def read_idx_images(path):
@@ -102,22 +146,31 @@ def read_idx_images(path):
         Wrong magic number (not an image file), bad dimensions, or a file
         length that does not match its header (truncated or padded).
     """
-    def size(header):
-        magic, n, rows, cols = struct.unpack(">IIII", header)
-        if magic != IMAGE_MAGIC:
-            hint = " (that is a label file)" if magic == LABEL_MAGIC else ""
-            raise MNISTFormatError(
-                f"{path}: magic number {magic}, expected {IMAGE_MAGIC} for IDX images{hint}")
-        if rows == 0 or cols == 0:
-            raise MNISTFormatError(f"{path}: image dimensions {rows}x{cols} must be positive")
-        if n * rows * cols > MAX_IDX_BYTES:
-            raise MNISTFormatError(f"{path}: header claims {n} images of {rows}x{cols}, more "
-                                   f"than {MAX_IDX_BYTES} bytes; the file is corrupt")
-        return n * rows * cols, f"{n} images of {rows}x{cols}"
-
-    header, payload = _read_idx(path, 16, size)
+    header, payload = _read_idx(path, 16, _image_bytes(path))
     _, n, rows, cols = struct.unpack(">IIII", header)
     return payload.reshape(n, rows, cols)
+
+
+def read_idx_images_sparse(path):
+    """Read an IDX3 image file as ``SparseImages`` (non-zero pixels only).
+
+    The file is read and encoded a piece at a time, so its dense images are
+    never held whole (47 MB for MNIST's training file).
+
+    Returns
+    -------
+    SparseImages of shape (n_images, rows * cols)
+
+    Raises
+    ------
+    MNISTFormatError
+        As ``read_idx_images``.
+    """
+    pieces = _idx_pieces(path, 16, _image_bytes(path))
+    header = next(pieces)
+    _, n, rows, cols = struct.unpack(">IIII", header)
+    parts = [SparseImages.from_dense(piece.reshape(-1, rows * cols)) for piece in pieces]
+    return SparseImages._join(parts, rows * cols, 255.0)
 
 
 def read_idx_labels(path):
@@ -142,7 +195,7 @@ def read_idx_labels(path):
         if n > MAX_IDX_BYTES:
             raise MNISTFormatError(f"{path}: header claims {n} labels, more than "
                                    f"{MAX_IDX_BYTES}; the file is corrupt")
-        return n, f"{n} labels"
+        return n, 1, f"{n} labels"
 
     _, payload = _read_idx(path, 8, size)
     labels = payload
@@ -189,8 +242,8 @@ def find_data_dir(data_dir=None):
         "directory holding the four IDX .gz files.")
 
 
-def _load_pair(images_path, labels_path):
-    images = read_idx_images(images_path)
+def _load_pair(images_path, labels_path, compact=False):
+    images = (read_idx_images_sparse if compact else read_idx_images)(images_path)
     labels = read_idx_labels(labels_path)
     if len(images) != len(labels):
         raise MNISTFormatError(
@@ -231,16 +284,16 @@ def load_mnist(data_dir: str | os.PathLike | None = None, dtype: DTypeLike = np.
         If a file is corrupt, truncated or mismatched.
     """
     d = find_data_dir(data_dir)
-    tr_img, tr_lab = _load_pair(d / FILES["train_images"], d / FILES["train_labels"])
-    te_img, te_lab = _load_pair(d / FILES["test_images"], d / FILES["test_labels"])
+    tr_img, tr_lab = _load_pair(d / FILES["train_images"], d / FILES["train_labels"], compact)
+    te_img, te_lab = _load_pair(d / FILES["test_images"], d / FILES["test_labels"], compact)
     if len(tr_img) <= N_TRAINING:
         raise MNISTFormatError(
             f"{d / FILES['train_images']} holds {len(tr_img)} images; the book's split "
             f"needs more than {N_TRAINING}")
 
     def prep(img, lab):
-        if compact:
-            return SparseImages.from_dense(img), lab.astype(np.int64)
+        if compact:  # already SparseImages
+            return img, lab.astype(np.int64)
         X = img.reshape(len(img), -1).astype(dtype)
         X /= 255.0
         return X, lab.astype(np.int64)

@@ -126,6 +126,40 @@ class SparseImages:
         return cls._trusted(indptr, steps[:e].copy(), vals[:e].copy(), n_features, scale)
 
     @classmethod
+    def concatenate(cls, parts, n_features: int, scale: float = 255.0) -> "SparseImages":
+        """The rows of ``parts`` (SparseImages of ``n_features`` and ``scale``) one after another.
+
+        Raises
+        ------
+        ValueError
+            If a part has other features or another scale.
+        """
+        for part in parts:
+            if part.n_features != n_features or part.scale != float(scale):
+                raise ValueError(f"cannot join {part!r} (scale {part.scale:g}) to rows of "
+                                 f"{n_features} features, scale {float(scale):g}")
+        return cls._join(list(parts), n_features, scale)
+
+    @classmethod
+    def _join(cls, parts, n_features, scale):
+        """``concatenate``, emptying the list ``parts`` as it goes, so each part's
+        memory is freed once copied (when nothing else holds it)."""
+        indptr = np.zeros(sum(len(part) for part in parts) + 1, np.int64)
+        n_entries = sum(len(part.steps) for part in parts)
+        steps = np.empty(n_entries, np.uint8)
+        vals = np.empty(n_entries, np.uint8)
+        i = 0
+        parts.reverse()
+        while parts:
+            part = parts.pop()
+            e = indptr[i]
+            indptr[i + 1:i + 1 + len(part)] = part.indptr[1:] + e
+            steps[e:e + len(part.steps)] = part.steps
+            vals[e:e + len(part.vals)] = part.vals
+            i += len(part)
+        return cls._trusted(indptr, steps, vals, n_features, scale)
+
+    @classmethod
     def _trusted(cls, indptr, steps, vals, n_features, scale):
         """One made from arrays that are valid by construction: no checks."""
         self = cls.__new__(cls)
@@ -200,9 +234,21 @@ class SparseImages:
         return self.toarray(np.float64 if dtype is None else dtype)
 
     def __getitem__(self, key) -> "SparseImages":
-        """Rows: a slice, an integer array or a boolean mask (columns stay whole)."""
+        """Rows: a slice, an integer array or a boolean mask (columns stay whole).
+
+        A slice of consecutive rows shares this one's entries (like a numpy
+        view); any other selection copies them.
+        """
         if isinstance(key, tuple):
             raise IndexError("SparseImages selects rows only; use .toarray() for columns")
+        if isinstance(key, slice) and key.step in (None, 1):
+            # a run of rows is a run of entries: views of this one's
+            # (read-only) entries, as numpy slices are views
+            a, b, _ = key.indices(len(self))
+            b = max(a, b)
+            lo, hi = self.indptr[a], self.indptr[b]
+            return SparseImages._trusted(self.indptr[a:b + 1] - lo, self.steps[lo:hi],
+                                         self.vals[lo:hi], self.n_features, self.scale)
         idx = np.arange(len(self))[key]
         if idx.ndim != 1:
             raise IndexError("SparseImages selects rows: index with a slice or a 1-D array")

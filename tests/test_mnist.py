@@ -124,3 +124,41 @@ def test_book_format(mnist):
     x, label = te[0]
     assert x.shape == (784, 1) and label == 7
     assert np.array_equal(x[:, 0], mnist[2][0][0])
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_sparse_reading_in_pieces_matches_the_dense_reader(tmp_path, monkeypatch, compress):
+    from nnvec import mnist
+    from nnvec.mnist import read_idx_images_sparse
+
+    rng = np.random.default_rng(3)
+    imgs = rng.integers(0, 256, (23, 5, 7)).astype(np.uint8)
+    imgs[rng.random(imgs.shape) < 0.7] = 0
+    imgs[4] = 0                                    # an empty image
+    write_images(tmp_path / "i", imgs, compress=compress)
+    # pieces of 2 images (70 bytes rounds down to 35-byte images): 12 pieces,
+    # the last one image
+    monkeypatch.setattr(mnist, "PIECE_BYTES", 80)
+    S = read_idx_images_sparse(tmp_path / "i")
+    assert isinstance(S, nnvec.SparseImages) and S.shape == (23, 35)
+    assert np.array_equal(S.toarray(), read_idx_images(tmp_path / "i").reshape(23, 35) / 255.0)
+    # the same errors as the dense reader, after the pieces before them
+    write_images(tmp_path / "more", imgs, extra=b"\x01", compress=compress)
+    with pytest.raises(MNISTFormatError, match="holds more; it is truncated or corrupt"):
+        read_idx_images_sparse(tmp_path / "more")
+    raw = struct.pack(">IIII", 2051, 23, 5, 7) + imgs.tobytes()
+    (tmp_path / "short").write_bytes(raw[:-40])
+    with pytest.raises(MNISTFormatError, match="header says 23 images of 5x7.*truncated"):
+        read_idx_images_sparse(tmp_path / "short")
+    write_images(tmp_path / "none", np.zeros((0, 5, 7), np.uint8), compress=compress)
+    assert read_idx_images_sparse(tmp_path / "none").shape == (0, 35)
+
+
+def test_sparse_images_concatenate():
+    rng = np.random.default_rng(4)
+    a, b = (rng.integers(0, 3, (n, 6)).astype(np.uint8) for n in (4, 3))
+    S = nnvec.SparseImages.concatenate([nnvec.SparseImages.from_dense(x) for x in (a, b)], 6)
+    assert np.array_equal(S.toarray(), np.vstack([a, b]) / 255.0)
+    assert nnvec.SparseImages.concatenate([], 6).shape == (0, 6)
+    with pytest.raises(ValueError, match="cannot join"):
+        nnvec.SparseImages.concatenate([nnvec.SparseImages.from_dense(a)], 7)

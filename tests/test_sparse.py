@@ -108,7 +108,8 @@ def test_row_selection_matches_dense_indexing():
     img = awkward_images()
     S, X = SparseImages.from_dense(img), dense(img, np.float64)
     mask = np.arange(len(img)) % 3 == 0
-    for key in (slice(5, 17), slice(None, None, -2), np.array([3, 1, 1, 0, 39]), mask):
+    for key in (slice(5, 17), slice(-3, None), slice(9, 4), slice(None, None, -2),
+                np.array([3, 1, 1, 0, 39]), mask):
         assert np.array_equal(S[key].toarray(), X[key])
     with pytest.raises(IndexError, match="rows"):
         S[:, 3]
