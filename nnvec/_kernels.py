@@ -1322,6 +1322,11 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
         rows = perm[start:start + r]
         own[0] = -eta / r
         neg_step = own[0]
+        # The mini-batch's targets, rows of Y in shuffled order, are cache
+        # misses that BP1 waited for one example at a time: ask for them now,
+        # during the forward pass.
+        for i in range(r):
+            _prefetch(Y[rows[i]], r - r)
         for s in range(2 * L + 1):
             phase, l, nblk, by_examples = _step_plan(s, L, sizes, r, nthr, sparse)
             if s == 2 * L and sparse:
