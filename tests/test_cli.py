@@ -103,3 +103,19 @@ def test_plot_without_matplotlib_fails_before_training(monkeypatch, capsys):
     captured = capsys.readouterr()
     assert "pip install 'nnvec[plot]'" in captured.err
     assert "Epoch 0" not in captured.out  # nothing was trained first
+
+
+def test_the_command_returns_mains_status_and_leaves_the_gc_frozen(monkeypatch, capsys):
+    # run() is what `nnvec` and `python -m nnvec` call: main()'s exit status, and the
+    # objects left frozen so the interpreter's exit does not garbage-collect them
+    import gc
+
+    from nnvec.cli import run
+
+    monkeypatch.setattr(sys, "argv", ["nnvec", "train", "--eta", "-1"])
+    try:
+        assert run() == 2
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+    assert "eta" in capsys.readouterr().err
