@@ -1412,25 +1412,37 @@ def forward_rows_fused(X, sp, sparse, sizes, wflat, bflat, out, scal, t, nthr, s
 
     ``X``, ``sp``, ``sparse``, ``sizes``, ``wflat``, ``bflat``, ``scal`` and
     the threads ``t``, ``nthr``, ``sync`` as in ``train_epoch_fused``
-    (``sp[4]`` is filled here); thread ``t`` computes blocks ``t, t + nthr,
-    ...``. Used for prediction and per-epoch evaluation on the numba path, so
-    training never alternates between its threads and BLAS's threads (whose
-    idle spinning halves the fused kernel's speed). Run by the same helper
-    threads as training, not by numba's parallel loops: a parallel kernel
-    took 6 s of a first run's compiling and started numba's own pool.
+    (``sp[4]`` is filled here). Used for prediction and per-epoch evaluation
+    on the numba path, so training never alternates between its threads and
+    BLAS's threads (whose idle spinning halves the fused kernel's speed). Run
+    by the same helper threads as training, not by numba's parallel loops: a
+    parallel kernel took 6 s of a first run's compiling and started numba's
+    own pool.
+
+    The threads do not gather: thread 0 starts at once and each thread takes
+    the next block not yet taken (``sync[6]``), so a helper that is late
+    (its core busy with another process) only finds less left to do, and
+    the result is the same whichever thread computes a block.
     """
-    leave, t, nthr = _join_team(sync, t, nthr)
-    if leave:
-        return
     n = out.shape[0]
     L = len(sizes) - 1
     zero = scal[0]
-    if t == 0 and sparse:
-        _transpose_into(_weights_view(wflat, sizes, 0), sp[4])
-    if nthr > 1:
-        _barrier(sync, nthr)
+    if t == 0:
+        if sparse:
+            _transpose_into(_weights_view(wflat, sizes, 0), sp[4])
+        _atomic_add(sync, 5, 1)  # WT is ready
+        if _atomic_load(sync, 7) > 0:
+            _wake_all(sync, 5)
+    else:
+        i = 0
+        while _atomic_load(sync, 5) == 0:
+            _wait_while(sync, 5, 0, 7, i)
+            i += 1
     n_blocks = (n + FORWARD_BLOCK - 1) // FORWARD_BLOCK
-    for blk in range(t, n_blocks, nthr):
+    while True:
+        blk = _atomic_add(sync, 6, 1)
+        if blk >= n_blocks:
+            break
         s = blk * FORWARD_BLOCK
         r = min(n, s + FORWARD_BLOCK) - s
         rows = np.arange(s, s + r)

@@ -287,11 +287,12 @@ class Network(BaseNetwork):
         if self.engine != "numba":
             return super()._forward_rows(X)
         out = np.empty((len(X), self.sizes[-1]), self.dtype)
-        # Prediction honours the thread count too: the user's, or the one the
-        # governor last found fastest while training.
-        gov = self._governor
-        want = gov.current if gov is not None else self._max_threads()
-        nthr = max(1, min(want, numba_pool_size(), -(-len(X) // _kernels.FORWARD_BLOCK)))
+        # The user's thread count, else every core: the threads take blocks
+        # of rows as they come (forward_rows_fused), so a helper whose core is
+        # busy costs little, and on a quiet machine two threads took 6.6 ms
+        # for the 10,000 test images against 11.6 ms for one (2-vCPU EPYC).
+        nthr = max(1, min(self._max_threads(), numba_pool_size(),
+                          -(-len(X) // _kernels.FORWARD_BLOCK)))
         # the training team while fitting (evaluation), else the process's own
         team = self._team if self._team is not None else prediction_team()
         X, sp, sparse = _kernel_inputs(X, self.sizes, self.dtype)
