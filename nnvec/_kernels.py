@@ -1440,7 +1440,7 @@ def forward_rows_fused(X, sp, sparse, sizes, wflat, bflat, out, scal, t, nthr, s
             i += 1
     n_blocks = (n + FORWARD_BLOCK - 1) // FORWARD_BLOCK
     while True:
-        blk = _atomic_add(sync, 6, 1)
+        blk: int = _atomic_add(sync, 6, 1)
         if blk >= n_blocks:
             break
         s = blk * FORWARD_BLOCK
