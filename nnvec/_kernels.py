@@ -838,6 +838,12 @@ def _update_input_sparse(D, sp, rows, r, k0, k1, j0, j1, decay):
     # its updates in the same order as example by example: the same bits.
     cursor = np.empty((r, 2), np.int64)
     for i in range(r):
+        # Another thread wrote D (BP2): each example's deltas are a miss
+        # from its core, which the loads at the start of every example's
+        # first tile met one after another. Asked for together, they overlap.
+        _prefetch(D[i], j0)
+        _prefetch(D[i], j1 - 1)
+    for i in range(r):
         p = indptr[rows[i]]
         k = 0
         while p < indptr[rows[i] + 1] and k + steps[p] < k0:  # to row k0
