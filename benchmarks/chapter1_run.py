@@ -14,6 +14,7 @@ Measures, in one session on one machine:
 """
 
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
@@ -70,9 +71,15 @@ def main():
     for _ in range(args.runs):  # interleaved
         warm.append(run_cli(env))
         ref.append(reference_epoch())
+    # Both nnvec and the reference run in this interpreter's environment: a
+    # core install (numpy and numba, the README's first command) or one with
+    # the extras (scikit-learn brings scipy, which numba imports on its first
+    # call: about 0.3 s more).
+    extras = [name for name in ("scipy", "sklearn", "dask", "matplotlib")
+              if importlib.util.find_spec(name) is not None]
     res = {
         "machine": machine_info(), "command": "python benchmarks/chapter1_run.py "
-        + " ".join(sys.argv[1:]),
+        + " ".join(sys.argv[1:]), "python": sys.executable, "extras_installed": extras,
         "cold": cold, "warm": warm, "reference_epoch_s": ref,
         "warm_wall_median_s": float(np.median([w["wall_s"] for w in warm])),
         "max_rss_mb": max(w["max_rss_mb"] for w in warm + [cold]),
@@ -81,6 +88,7 @@ def main():
     res["whole_run_over_reference_epoch"] = (res["warm_wall_median_s"]
                                              / res["reference_epoch_median_s"])
     print(f"CPU: {res['machine']['cpu']}")
+    print(f"Python: {sys.executable} (optional packages installed: {', '.join(extras) or 'none'})")
     print(f"nnvec train (whole chapter-1 run, warm cache): {res['warm_wall_median_s']:.2f} s "
           f"(median of {args.runs}; {[round(w['wall_s'], 2) for w in warm]})")
     print(f"nnvec train, empty numba cache (first run after install): {cold['wall_s']:.2f} s")
