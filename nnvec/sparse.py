@@ -127,14 +127,26 @@ class SparseImages:
 
     @classmethod
     def concatenate(cls, parts, n_features: int, scale: float = 255.0) -> "SparseImages":
-        """The rows of ``parts`` (SparseImages of ``n_features`` and ``scale``) one after another.
+        """The rows of ``parts`` one after another, in a new ``SparseImages``.
+
+        Parameters
+        ----------
+        parts : sequence of SparseImages
+            Each of ``n_features`` features and the same ``scale``; none is changed.
+        n_features : int
+        scale : float, default 255.0
 
         Raises
         ------
+        TypeError
+            If a part is not a ``SparseImages``.
         ValueError
             If a part has other features or another scale.
         """
         for part in parts:
+            if not isinstance(part, SparseImages):
+                raise TypeError(f"SparseImages.concatenate joins SparseImages; got "
+                                f"{type(part).__name__} (use SparseImages.from_dense first)")
             if part.n_features != n_features or part.scale != float(scale):
                 raise ValueError(f"cannot join {part!r} (scale {part.scale:g}) to rows of "
                                  f"{n_features} features, scale {float(scale):g}")

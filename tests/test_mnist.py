@@ -162,3 +162,5 @@ def test_sparse_images_concatenate():
     assert nnvec.SparseImages.concatenate([], 6).shape == (0, 6)
     with pytest.raises(ValueError, match="cannot join"):
         nnvec.SparseImages.concatenate([nnvec.SparseImages.from_dense(a)], 7)
+    with pytest.raises(TypeError, match="from_dense"):
+        nnvec.SparseImages.concatenate([a], 6)
