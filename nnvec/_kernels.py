@@ -373,18 +373,46 @@ def _forward_layer(A, rows, r, W, b, Out, zero):
 
 @fjit
 def _backward_delta(D, r, W, Aprev, Dprev, zero):
-    """BP2: Dprev[i, k] = (sum_j D[i, j] W[j, k]) * a(1 - a), a = Aprev[i, k]."""
+    """BP2: Dprev[i, k] = (sum_j D[i, j] W[j, k]) * a(1 - a), a = Aprev[i, k].
+
+    Five examples at a time, in register panels of two vectors of k
+    (``_delta_panel``): W is read once per five examples, not once per
+    example (a hidden-to-hidden W can be larger than L2: 1.2 MB at [784,
+    500, 300, 10], where BP2 on one example at a time, out of L3, was a
+    fifth of the epoch). Every sum, in a panel or in the loops for the
+    leftover columns and examples, is the same chain ``fma(D[i, j], W[j, k],
+    sum)`` from +0.0 in the order of j, so the blocking changes no bits.
+    """
     n_out, n_in = W.shape
+    width = 2 * _vec_lanes(W)
+    i = 0
+    while i + 5 <= r:
+        k = 0
+        while k + width <= n_in:
+            _delta_panel(Dprev, D, W, i, k, 2)
+            k += width
+        if k < n_in:
+            for ii in range(i, i + 5):
+                _delta_row(D, W, Dprev, ii, k, zero)
+        i += 5
+    for ii in range(i, r):
+        _delta_row(D, W, Dprev, ii, 0, zero)
     for i in range(r):
-        for k in range(n_in):
-            Dprev[i, k] = zero
-        for j in range(n_out):
-            d = D[i, j]
-            for k in range(n_in):
-                Dprev[i, k] += d * W[j, k]
         for k in range(n_in):
             a = Aprev[i, k]
             Dprev[i, k] = Dprev[i, k] * (a * (1 - a))
+
+
+@fjit
+def _delta_row(D, W, Dprev, i, k0, zero):
+    """Dprev[i, k] = sum_j D[i, j] W[j, k] for k >= k0, one j after another."""
+    n_out, n_in = W.shape
+    for k in range(k0, n_in):
+        Dprev[i, k] = zero
+    for j in range(n_out):
+        d = D[i, j]
+        for k in range(k0, n_in):
+            Dprev[i, k] += d * W[j, k]
 
 
 @fjit
@@ -533,6 +561,53 @@ def _load_pixel(context, builder, pixels, p, k):
     v = builder.load(_item_pointer(context, builder, valsty, vals, p))
     x = builder.load(_item_pointer(context, builder, lutty, lut, builder.zext(v, i64)))
     return builder.add(k, builder.zext(step, i64)), x
+
+
+@intrinsic
+def _delta_panel(typingctx, Dprev, D, W, i, k, nvec):
+    """Dprev[i + e, k:k + nvec*lanes] = sum_j D[i + e, j] * W[j, k:k + nvec*lanes],
+    e = 0 .. 4 (BP2's sums for five examples and ``nvec`` vectors of columns).
+
+    ``nvec`` is a constant (a numba literal): the 5 * nvec sums live in vector
+    registers while the loop walks down W's rows. Each sum is
+    ``fma(D[i + e, j], W[j, k], sum)`` from +0.0, j by j. The rows of Dprev
+    and W must be contiguous (the kernels' packed layouts are).
+    """
+    if not isinstance(nvec, types.IntegerLiteral):
+        return None
+    nv = nvec.literal_value
+
+    def codegen(context, builder, sig, args):
+        Dprev, D, W, i, k = args[:5]
+        dpty, dty, wty = sig.args[:3]
+        i64 = ir.IntType(64)
+        vty = _vector_type(context, wty.dtype)
+        align = wty.dtype.bitwidth // 8
+        fma = _fma_function(builder, vty)
+        n_out = cgutils.unpack_tuple(builder, context.make_array(wty)(context, builder, W).shape,
+                                     2)[0]
+        rows = [builder.add(i, ir.Constant(i64, e)) for e in range(5)]
+        cols = [builder.add(k, ir.Constant(i64, c * vty.count)) for c in range(nv)]
+        # allocas: LLVM keeps them in registers (mem2reg)
+        sums = [[cgutils.alloca_once_value(builder, ir.Constant(vty, None)) for _ in range(nv)]
+                for _ in range(5)]
+        with cgutils.for_range(builder, n_out) as loop:
+            j = loop.index
+            w = [builder.load(builder.bitcast(_item_pointer_2d(context, builder, wty, W, j, col),
+                                              vty.as_pointer()), align=align) for col in cols]
+            for e in range(5):
+                d = _splat(builder, vty,
+                           builder.load(_item_pointer_2d(context, builder, dty, D, rows[e], j)))
+                for c in range(nv):
+                    builder.store(builder.call(fma, [d, w[c], builder.load(sums[e][c])]),
+                                  sums[e][c])
+        for e in range(5):
+            for c in range(nv):
+                p = builder.bitcast(_item_pointer_2d(context, builder, dpty, Dprev, rows[e],
+                                                     cols[c]), vty.as_pointer())
+                builder.store(builder.load(sums[e][c]), p, align=align)
+        return context.get_dummy_value()
+    return types.none(Dprev, D, W, i, k, nvec), codegen
 
 
 @intrinsic
@@ -1036,7 +1111,8 @@ UPDATE_ALIGN = 3
 SPLIT_MIN_NEURONS = 6
 #: from this many examples on, the steps not split by neurons (the forward
 #: pass of small layers, and the deltas) are split by examples; below it a
-#: parallel region cost more than such a step's work
+#: parallel region cost more than such a step's work (but for the deltas of
+#: a network whose BP2 reads SPLIT_MIN_WEIGHTS weights or more: see _step_plan)
 SPLIT_MIN_EXAMPLES = 50
 #: example blocks of a dense forward pass start at multiples of its 5-example
 #: register block, so every example takes the same code path for any ``nthr``
@@ -1290,6 +1366,15 @@ def _join_team(sync, t, nthr):
 
 
 @fjit
+def _bp2_weights(sizes):
+    """Weights of every layer but the first: what BP2 reads for each five examples."""
+    h = 0
+    for l in range(1, len(sizes) - 1):
+        h += sizes[l] * sizes[l + 1]
+    return h
+
+
+@fjit
 def _step_plan(s, L, sizes, r, nthr, sparse):
     """Step ``s`` of a mini-batch of ``r``: ``(phase, layer, blocks, by_examples)``.
 
@@ -1300,7 +1385,11 @@ def _step_plan(s, L, sizes, r, nthr, sparse):
     l = s if s < L else (L - 1 if s == L else 2 * L - s)
     by_examples = False
     if phase == 1:
-        nblk = nthr if nthr > 1 and r >= SPLIT_MIN_EXAMPLES else 1
+        # By examples from SPLIT_MIN_EXAMPLES on, or from two panels of five
+        # when BP2 reads a big layer (at [784, 500, 300, 10], m = 10, thread 0
+        # spent a fifth of the epoch on BP2 while the other waited).
+        big = _bp2_weights(sizes) >= SPLIT_MIN_WEIGHTS and r >= 2 * EXAMPLE_ALIGN
+        nblk = nthr if nthr > 1 and (r >= SPLIT_MIN_EXAMPLES or big) else 1
     else:
         nblk = _split_blocks(sizes[l + 1], sizes[l + 1] * sizes[l], nthr)
         if phase == 0 and nblk == 1 and nthr > 1 and r >= SPLIT_MIN_EXAMPLES:

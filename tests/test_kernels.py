@@ -1,6 +1,7 @@
 """Every numba kernel against its plain numpy twin (stumpy's naive.py pattern)."""
 
 import warnings
+from fractions import Fraction
 
 import numba
 import numpy as np
@@ -223,6 +224,33 @@ def test_backward_delta_matches_numpy(r, n_out, n_in, dtype):
     expect = D.astype(np.float64) @ W.astype(np.float64)
     N.inplace_sigmoid_prime_mul(expect, Aprev.astype(np.float64))
     np.testing.assert_allclose(out, expect, **_fused_tol(dtype))
+
+
+def _fma_chain(d, w):
+    """sum_j d[j] w[j] as fma(d[j], w[j], s) from +0.0: each step exact, then rounded once."""
+    s = 0.0
+    for a, b in zip(d, w):
+        s = float(Fraction(s) + Fraction(float(a)) * Fraction(float(b)))
+    return s
+
+
+# r: 5-example panels and leftover examples; n_in: 8-column panels (float64) and leftover columns
+@pytest.mark.parametrize("r, n_out, n_in", [(5, 3, 8), (7, 4, 19), (11, 9, 33), (12, 30, 10)])
+def test_backward_delta_sums_each_term_in_order_with_one_rounding(r, n_out, n_in):
+    # The register panels and the plain loops for the leftovers must give
+    # the same bits (a thread's share of the examples decides which one an
+    # example meets): both are one fused multiply-add per term, in order of j.
+    rng = np.random.default_rng(r * n_in)
+    D = rng.standard_normal((r, n_out))
+    W = rng.standard_normal((n_out, n_in))
+    out = np.full((r, n_in), np.nan)
+    K._backward_delta(D, r, W, np.full((r, n_in), 0.5), out, 0.0)  # a(1 - a) = 1/4: exact
+    expect = np.array([[_fma_chain(D[i], W[:, k]) / 4 for k in range(n_in)] for i in range(r)])
+    assert np.array_equal(out, expect)
+    if r * n_out >= 90:  # the check can tell: a multiply and an add, rounded apart, differ
+        rounded_twice = np.array([[sum((float(a) * float(b) for a, b in zip(D[i], W[:, k])), 0.0)
+                                   / 4 for k in range(n_in)] for i in range(r)])
+        assert not np.array_equal(out, rounded_twice)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

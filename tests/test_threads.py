@@ -203,6 +203,23 @@ def test_weights_are_bit_identical_for_any_thread_count(mnist, sizes, dtype, m):
 
 
 @pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs numba's pool of 2 threads")
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_deltas_split_below_split_min_examples_are_bit_identical(mnist, dtype):
+    # BP2 here reads 100 * 90 + 90 * 10 weights (>= SPLIT_MIN_WEIGHTS), so at
+    # m = 12 the deltas are split by examples (6 + 6: one register panel of
+    # five and one leftover example each; a single thread meets 5 + 5 + 2)
+    (X, y), _, _ = mnist
+    X, y = X[:600], y[:600]
+    runs = []
+    for threads in (1, 2):
+        net = nnvec.Network([784, 100, 90, 10], seed=0, threads=threads, dtype=dtype,
+                            strategy="fused")
+        net.fit(X, y, epochs=1, batch_size=12, eta=3.0)
+        runs.append(net.weights + net.biases)
+    assert all(np.array_equal(a, b) for a, b in zip(*runs))
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs numba's pool of 2 threads")
 def test_an_epoch_cut_into_segments_on_varying_threads_is_bit_identical(mnist, monkeypatch):
     (X, y), _, _ = mnist
     X, y = X[:1000], y[:1000]
