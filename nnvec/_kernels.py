@@ -375,26 +375,30 @@ def _forward_layer(A, rows, r, W, b, Out, zero):
 def _backward_delta(D, r, W, Aprev, Dprev, zero):
     """BP2: Dprev[i, k] = (sum_j D[i, j] W[j, k]) * a(1 - a), a = Aprev[i, k].
 
-    Five examples at a time, in register panels of two vectors of k
-    (``_delta_panel``): W is read once per five examples, not once per
-    example (a hidden-to-hidden W can be larger than L2: 1.2 MB at [784,
-    500, 300, 10], where BP2 on one example at a time, out of L3, was a
-    fifth of the epoch). Every sum, in a panel or in the loops for the
-    leftover columns and examples, is the same chain ``fma(D[i, j], W[j, k],
-    sum)`` from +0.0 in the order of j, so the blocking changes no bits.
+    For layers of ``SPLIT_MIN_WEIGHTS`` weights or more, five examples at a
+    time, in register panels of two vectors of k (``_delta_panel``): W is
+    read once per five examples, not once per example (a hidden-to-hidden W
+    can be larger than L2: 1.2 MB at [784, 500, 300, 10], where BP2 on one
+    example at a time, out of L3, was a fifth of the epoch). A smaller W
+    stays in cache anyway, and there the panels' leftover columns cost more
+    than they saved ([784, 30, 10]'s 10 x 30: 2-3% of the epoch). Every sum,
+    in a panel or in the loop for the leftover columns and examples, is the
+    same chain ``fma(D[i, j], W[j, k], sum)`` from +0.0 in the order of j,
+    so the blocking changes no bits.
     """
     n_out, n_in = W.shape
     width = 2 * _vec_lanes(W)
     i = 0
-    while i + 5 <= r:
-        k = 0
-        while k + width <= n_in:
-            _delta_panel(Dprev, D, W, i, k, 2)
-            k += width
-        if k < n_in:
-            for ii in range(i, i + 5):
-                _delta_row(D, W, Dprev, ii, k, zero)
-        i += 5
+    if n_out * n_in >= SPLIT_MIN_WEIGHTS:
+        while i + 5 <= r:
+            k = 0
+            while k + width <= n_in:
+                _delta_panel(Dprev, D, W, i, k, 2)
+                k += width
+            if k < n_in:
+                for ii in range(i, i + 5):
+                    _delta_row(D, W, Dprev, ii, k, zero)
+            i += 5
     for ii in range(i, r):
         _delta_row(D, W, Dprev, ii, 0, zero)
     for i in range(r):
@@ -403,7 +407,7 @@ def _backward_delta(D, r, W, Aprev, Dprev, zero):
             Dprev[i, k] = Dprev[i, k] * (a * (1 - a))
 
 
-@fjit
+@_fjit_inline
 def _delta_row(D, W, Dprev, i, k0, zero):
     """Dprev[i, k] = sum_j D[i, j] W[j, k] for k >= k0, one j after another."""
     n_out, n_in = W.shape

@@ -234,8 +234,9 @@ def _fma_chain(d, w):
     return s
 
 
-# r: 5-example panels and leftover examples; n_in: 8-column panels (float64) and leftover columns
-@pytest.mark.parametrize("r, n_out, n_in", [(5, 3, 8), (7, 4, 19), (11, 9, 33), (12, 30, 10)])
+# Layers of SPLIT_MIN_WEIGHTS (8192) weights or more go in 5-example, 8-column
+# panels (float64), with leftover examples and columns; smaller ones in plain loops
+@pytest.mark.parametrize("r, n_out, n_in", [(7, 4, 19), (12, 30, 10), (7, 100, 90), (11, 128, 70)])
 def test_backward_delta_sums_each_term_in_order_with_one_rounding(r, n_out, n_in):
     # The register panels and the plain loops for the leftovers must give
     # the same bits (a thread's share of the examples decides which one an
