@@ -387,9 +387,9 @@ def _backward_delta(D, r, W, Aprev, Dprev, zero):
     so the blocking changes no bits.
     """
     n_out, n_in = W.shape
-    width = 2 * _vec_lanes(W)
     i = 0
     if n_out * n_in >= SPLIT_MIN_WEIGHTS:
+        width = 2 * _vec_lanes(W)
         while i + 5 <= r:
             k = 0
             while k + width <= n_in:
@@ -398,11 +398,19 @@ def _backward_delta(D, r, W, Aprev, Dprev, zero):
             if k < n_in:
                 for ii in range(i, i + 5):
                     _delta_row(D, W, Dprev, ii, k, zero)
+            _sigmoid_prime_rows(Dprev, Aprev, i, i + 5)
             i += 5
-    for ii in range(i, r):
-        _delta_row(D, W, Dprev, ii, 0, zero)
-    for i in range(r):
-        for k in range(n_in):
+    while i < r:
+        _delta_row(D, W, Dprev, i, 0, zero)
+        _sigmoid_prime_rows(Dprev, Aprev, i, i + 1)
+        i += 1
+
+
+@_fjit_inline
+def _sigmoid_prime_rows(Dprev, Aprev, i0, i1):
+    """Dprev[i] *= a(1 - a), a = Aprev[i], for rows i0 <= i < i1."""
+    for i in range(i0, i1):
+        for k in range(Dprev.shape[1]):
             a = Aprev[i, k]
             Dprev[i, k] = Dprev[i, k] * (a * (1 - a))
 
