@@ -99,6 +99,35 @@ def time_epoch(net, X, y, m, eta=3.0):
     return hist.seconds[0]
 
 
+def balanced_order(items, r):
+    """The order of ``items`` for interleaved repeat ``r``: a Williams design.
+
+    In a fixed order every contender runs right after the same neighbour,
+    and a neighbour can leave the machine slower for a while: after the numpy
+    variant's BLAS-heavy epoch the variant timed next ran 10-30% slower at
+    [784, 500, 300, 10], 0.3 s pause or not (and PyTorch's threads left
+    nnvec on one thread at m = 1000). Rotating the order does not help (each
+    contender keeps its predecessor). Here, in any ``n`` repeats in a row
+    (``2 n`` for an odd number ``n`` of items), every contender follows every
+    other equally often within a repeat, so no neighbour's after-effect falls
+    on one contender only, and the median drops it.
+    """
+    items = list(items)
+    n = len(items)
+    if n < 2:
+        return items
+    base, lo, hi = [0], 1, n - 1
+    while len(base) < n:  # 0, 1, n-1, 2, n-2, ...
+        base.append(lo)
+        lo += 1
+        if len(base) < n:
+            base.append(hi)
+            hi -= 1
+    q = r % (n if n % 2 == 0 else 2 * n)
+    row = [items[(b + q) % n] for b in base]
+    return row if q < n else row[::-1]
+
+
 def _blas_info():
     info = {}
     try:
@@ -184,7 +213,7 @@ def _run(sizes, batch_sizes, variants, repeats, X, y, data, peaks):
             inputs[v] = data["sparse" if v in SPARSE_VARIANTS else nets[v].dtype.__name__]
             compile_s[v] = warm_up(nets[v], inputs[v], y, m)
         for r in range(repeats):  # interleaved, so drift hits every variant alike
-            for v in variants:
+            for v in balanced_order(variants, r):
                 times[v].append(time_epoch(nets[v], inputs[v], y, m))
             bar.update(1, f"m={m}, repeat {r + 1}/{repeats}")
         flops, _, _ = epoch_flops(sizes, n, m)
@@ -299,8 +328,8 @@ def run_busy(sizes, batch_sizes, repeats, n_samples=50_000, data_dir=None, out=s
             procs = _start_load(n_spin, rival, sizes, m)
             try:
                 times: dict = {t: [] for t in settings}
-                for _ in range(repeats):
-                    for t in settings:
+                for r in range(repeats):
+                    for t in balanced_order(settings, r):
                         hist = nets[t].fit(X, y, epochs=1, batch_size=m, eta=3.0)
                         times[t].append(hist.seconds[0] * scale)
             finally:
@@ -384,8 +413,9 @@ def run_peers(sizes, batch_sizes, dtypes, repeats, n_samples=None, data_dir=None
             net = Network(list(sizes), seed=0, dtype=dt)
             warm_up(net, Xd, y, m)
             times: dict = {k: [] for k in contenders}
-            for _ in range(repeats):
-                for key, peer in contenders.items():
+            for r in range(repeats):
+                for key in balanced_order(contenders, r):
+                    peer = contenders[key]
                     if peer is None:
                         times[key].append(time_epoch(net, Xd, y, m))
                     else:

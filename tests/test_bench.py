@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import nnvec
-from nnvec import _kernels
+from nnvec import _kernels, bench
 from nnvec.bench import epoch_flops
 from nnvec.cli import main
 
@@ -208,3 +208,17 @@ def test_bench_grid_refuses_sizes_and_busy(capsys):
     assert "--grid and --busy are separate benchmarks" in capsys.readouterr().err
     assert main(["bench", "--grid", "--dtype", "float32"]) == 2
     assert "--grid times float64 only" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 5])
+def test_balanced_order_puts_every_contender_after_every_other_equally_often(n):
+    names = [f"v{i}" for i in range(n)]
+    rows = n if n % 2 == 0 else 2 * n
+    for start in (0, 3):  # any `rows` repeats in a row
+        orders = [bench.balanced_order(names, r) for r in range(start, start + rows)]
+        assert all(sorted(o) == names for o in orders)
+        pairs = [(a, b) for o in orders for a, b in zip(o, o[1:])]
+        expect = 1 if n % 2 == 0 else 2
+        assert all(pairs.count((a, b)) == expect for a in names for b in names if a != b)
+    assert bench.balanced_order({"nnvec": None, "jax": 1}, 1) == ["jax", "nnvec"]
+    assert bench.balanced_order([], 3) == [] and bench.balanced_order(["a"], 2) == ["a"]
