@@ -379,7 +379,7 @@ def _backward_delta(D, r, W, Aprev, Dprev, zero):
     time, in register panels of two vectors of k (``_delta_panel``): W is
     read once per five examples, not once per example (a hidden-to-hidden W
     can be larger than L2: 1.2 MB at [784, 500, 300, 10], where BP2 on one
-    example at a time, out of L3, was a fifth of the epoch). A smaller W
+    example at a time, out of L3, took over a quarter of the epoch). A smaller W
     stays in cache anyway, and there the panels' leftover columns cost more
     than they saved ([784, 30, 10]'s 10 x 30: 2-3% of the epoch). Every sum,
     in a panel or in the loop for the leftover columns and examples, is the
@@ -1399,7 +1399,7 @@ def _step_plan(s, L, sizes, r, nthr, sparse):
     if phase == 1:
         # By examples from SPLIT_MIN_EXAMPLES on, or from two panels of five
         # when BP2 reads a big layer (at [784, 500, 300, 10], m = 10, thread 0
-        # spent a fifth of the epoch on BP2 while the other waited).
+        # spent over a quarter of its cycles on BP2 while the other waited).
         big = _bp2_weights(sizes) >= SPLIT_MIN_WEIGHTS and r >= 2 * EXAMPLE_ALIGN
         nblk = nthr if nthr > 1 and (r >= SPLIT_MIN_EXAMPLES or big) else 1
     else:
