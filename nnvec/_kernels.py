@@ -258,12 +258,32 @@ fjit = numba.njit(**_FAST)
 #: kernel; inlined, 18-19 s (2-vCPU AMD EPYC), with the same bits and speed.
 _fjit_inline = numba.njit(inline="always", **_FAST)
 
-#: examples per chunk: a chunk of input rows stays in L1/L2 while every
-#: weight row streams past it once. A multiple of the update's 5-example
-#: register block, so only a mini-batch's last few examples take the slow
-#: one-example path (with 32, two in every chunk did: 5-14% of the update at
-#: m >= 100).
+#: bytes of each input row a forward block of five examples takes at a time:
+#: five such pieces (16 KB) and a pair of weight rows' pieces (6 KB) stay in
+#: the 32 KB L1 while every pair of weight rows passes; five whole float64
+#: rows of 784 (31 KB) came from L2 again for every pair
+FORWARD_K_BYTES = 3200
+#: examples per chunk of the update's panels: a chunk of input rows stays in
+#: L2 while every panel of weights passes over it (at [784, 30, 10], 20
+#: float64 rows are 125 KB beside the weights' 188 KB in a 512 KB L2)
+UPDATE_CHUNK = 20
+#: the update runs in register panels from this many examples per
+#: mini-batch and this many inputs per neuron on; below, in 3 x 5 blocks of
+#: scalar multiply-adds (``_update_blocks``): with panels everywhere, epochs
+#: at m = 10 and on the chapter-1 run's 10 x 30 layer were 4-9% slower
+#: (``benchmarks/results/2026-11-28/ab-update-panels-tenth.txt``)
+UPDATE_PANEL_MIN_M = 50
+UPDATE_PANEL_MIN_IN = 64
+#: examples per chunk of the 3 x 5 blocks: a multiple of 5, so only a
+#: mini-batch's last few examples take the one-example path (with 32, two in
+#: every chunk did: 5-14% of the update at m >= 100)
 CHUNK = 40
+#: neurons per register panel of the update: 6 x 2 vectors of sums, plus
+#: two vectors of inputs and a broadcast factor, fill AVX2's 16 registers
+UPDATE_NEURONS = 6
+#: the first panel of a chunk asks for the input row's line this many panels
+#: (of two vectors) ahead: the rows come from L3 or memory, in random order
+UPDATE_PREFETCH = 4
 
 
 @jit
@@ -296,11 +316,16 @@ def _forward_layer(A, rows, r, W, b, Out, zero):
 
     Register-blocked 2 neurons x 5 examples: each inner-loop step loads 2
     weights and 5 inputs for 10 multiply-adds (measured best at m = 10).
+    Rows longer than ``FORWARD_K_BYTES`` are summed in that many pieces, each
+    piece's sums added to Out in turn, so the five inputs' pieces stay in L1
+    while all the weight rows pass (float64 rows of 784: two pieces).
     The sigmoids are not taken here: one by one inside the block they were
     scalar code, 15-35% of the layer's time; the callers take them in a
     vectorised pass over the C-contiguous outputs (``_inplace_sigmoid``).
     """
     n_out, n_in = W.shape
+    # pieces of k whose five input rows stay in L1 while the weight rows pass
+    nkb = (n_in * VEC_BYTES // _vec_lanes(W) + FORWARD_K_BYTES - 1) // FORWARD_K_BYTES
     i = 0
     while i + 5 <= r:
         r0 = rows[i]
@@ -308,38 +333,68 @@ def _forward_layer(A, rows, r, W, b, Out, zero):
         r2 = rows[i + 2]
         r3 = rows[i + 3]
         r4 = rows[i + 4]
+        for kb in range(nkb):
+            k0 = kb * n_in // nkb
+            k1 = (kb + 1) * n_in // nkb
+            # row views: the inner loop then indexes 1-D arrays from 0, which
+            # LLVM vectorises with the row pointers held in registers
+            x0 = A[r0, k0:k1]
+            x1 = A[r1, k0:k1]
+            x2 = A[r2, k0:k1]
+            x3 = A[r3, k0:k1]
+            x4 = A[r4, k0:k1]
+            j = 0
+            while j + 2 <= n_out:
+                wj = W[j, k0:k1]
+                vj = W[j + 1, k0:k1]
+                s0 = s1 = s2 = s3 = s4 = zero
+                t0 = t1 = t2 = t3 = t4 = zero
+                for k in range(k1 - k0):
+                    w = wj[k]
+                    v = vj[k]
+                    a0 = x0[k]
+                    a1 = x1[k]
+                    a2 = x2[k]
+                    a3 = x3[k]
+                    a4 = x4[k]
+                    s0 += w * a0
+                    s1 += w * a1
+                    s2 += w * a2
+                    s3 += w * a3
+                    s4 += w * a4
+                    t0 += v * a0
+                    t1 += v * a1
+                    t2 += v * a2
+                    t3 += v * a3
+                    t4 += v * a4
+                if kb == 0:
+                    Out[i, j] = s0
+                    Out[i + 1, j] = s1
+                    Out[i + 2, j] = s2
+                    Out[i + 3, j] = s3
+                    Out[i + 4, j] = s4
+                    Out[i, j + 1] = t0
+                    Out[i + 1, j + 1] = t1
+                    Out[i + 2, j + 1] = t2
+                    Out[i + 3, j + 1] = t3
+                    Out[i + 4, j + 1] = t4
+                else:
+                    Out[i, j] += s0
+                    Out[i + 1, j] += s1
+                    Out[i + 2, j] += s2
+                    Out[i + 3, j] += s3
+                    Out[i + 4, j] += s4
+                    Out[i, j + 1] += t0
+                    Out[i + 1, j + 1] += t1
+                    Out[i + 2, j + 1] += t2
+                    Out[i + 3, j + 1] += t3
+                    Out[i + 4, j + 1] += t4
+                j += 2
         j = 0
         while j + 2 <= n_out:
-            s0 = s1 = s2 = s3 = s4 = zero
-            t0 = t1 = t2 = t3 = t4 = zero
-            for k in range(n_in):
-                w = W[j, k]
-                v = W[j + 1, k]
-                a0 = A[r0, k]
-                a1 = A[r1, k]
-                a2 = A[r2, k]
-                a3 = A[r3, k]
-                a4 = A[r4, k]
-                s0 += w * a0
-                s1 += w * a1
-                s2 += w * a2
-                s3 += w * a3
-                s4 += w * a4
-                t0 += v * a0
-                t1 += v * a1
-                t2 += v * a2
-                t3 += v * a3
-                t4 += v * a4
-            Out[i, j] = s0 + b[j]
-            Out[i + 1, j] = s1 + b[j]
-            Out[i + 2, j] = s2 + b[j]
-            Out[i + 3, j] = s3 + b[j]
-            Out[i + 4, j] = s4 + b[j]
-            Out[i, j + 1] = t0 + b[j + 1]
-            Out[i + 1, j + 1] = t1 + b[j + 1]
-            Out[i + 2, j + 1] = t2 + b[j + 1]
-            Out[i + 3, j + 1] = t3 + b[j + 1]
-            Out[i + 4, j + 1] = t4 + b[j + 1]
+            for ii in range(i, i + 5):
+                Out[ii, j] += b[j]
+                Out[ii, j + 1] += b[j + 1]
             j += 2
         while j < n_out:
             for ii in range(i, i + 5):
@@ -428,13 +483,24 @@ def _delta_row(D, W, Dprev, i, k0, zero):
 
 
 @fjit
-def _update_layer(D, A, rows, r, W, b, decay, neg_step):
+def _update_layer(D, A, rows, r, W, b, decay, neg_step, P):
     """W = decay*W - step * D^T A[rows] and b -= step * sum_i D[i] (BP3, BP4 and SGD fused).
 
-    The gradient is added into W directly, 3 neurons x 5 examples per pass
-    (each step loads 5 inputs and updates 3 weights); examples go in chunks
-    so a chunk's rows stay in cache while every weight row passes once.
-    ``neg_step = -eta/r`` is in W's dtype so float32 stays float32.
+    ``neg_step = -eta/r`` is in W's dtype so float32 stays float32. Each
+    weight takes the examples' terms one after another,
+    ``W[j, k] = fma(p, A[rows[i], k], W[j, k])`` with ``p = neg_step * D[i, j]``,
+    for i = 0 .. r-1 (tested against an exactly rounded chain). From
+    ``UPDATE_PANEL_MIN_M`` examples and ``UPDATE_PANEL_MIN_IN`` inputs on, in
+    register panels of ``UPDATE_NEURONS`` neurons x two vectors of k
+    (``_update_panel``) that stay in registers while a chunk's examples
+    stream past, so a weight is loaded and stored once per chunk; below, in
+    3 x 5 blocks (``_update_blocks``), whose five terms LLVM chains the same
+    way. Every weight meets the same chain in any panel, block, leftover
+    loop or thread block: the result does not depend on how the neurons are
+    split. ``P``: (UPDATE_CHUNK, UPDATE_NEURONS) scratch of this thread's
+    own, for a panel's factors p (written to D in place instead, the rows of
+    D that two threads' neurons share went back and forth between their
+    caches: 10% slower at m = 10).
     """
     n_out, n_in = W.shape
     if decay != 1.0:
@@ -446,6 +512,37 @@ def _update_layer(D, A, rows, r, W, b, decay, neg_step):
         for i in range(r):
             s += D[i, j]
         b[j] += neg_step * s
+    if r < UPDATE_PANEL_MIN_M or n_in < UPDATE_PANEL_MIN_IN:
+        _update_blocks(D, A, rows, r, W, neg_step)
+        return
+    for c0 in range(0, r, UPDATE_CHUNK):
+        c1 = min(r, c0 + UPDATE_CHUNK)
+        j = 0
+        while j < n_out:
+            left = n_out - j
+            nn = UPDATE_NEURONS if left >= UPDATE_NEURONS else (3 if left >= 3 else 1)
+            for i in range(c1 - c0):
+                for e in range(nn):
+                    P[i, e] = neg_step * D[c0 + i, j + e]
+            # the first panel of a chunk fetches its rows ahead (the rows of
+            # A are scattered: one line per example and vector pair)
+            first = j == 0
+            if nn == UPDATE_NEURONS:
+                _update_columns(W, P, A, rows[c0:c1], j, first, UPDATE_NEURONS)
+            elif nn == 3:
+                _update_columns(W, P, A, rows[c0:c1], j, first, 3)
+            else:
+                _update_columns(W, P, A, rows[c0:c1], j, first, 1)
+            j += nn
+
+
+@_fjit_inline
+def _update_blocks(D, A, rows, r, W, neg_step):
+    """The weights' part of ``_update_layer`` for small mini-batches and narrow
+    layers: 3 neurons x 5 examples per pass over the weight rows, examples in
+    chunks of ``CHUNK`` so a chunk's rows stay in cache while every weight
+    row passes once (each step loads 5 inputs and updates 3 weights)."""
+    n_out, n_in = W.shape
     for c0 in range(0, r, CHUNK):
         c1 = min(r, c0 + CHUNK)
         j = 0
@@ -501,6 +598,31 @@ def _update_layer(D, A, rows, r, W, b, decay, neg_step):
                 for k in range(n_in):
                     W[j, k] += p0 * A[ri, k]
             j += 1
+
+
+@_fjit_inline
+def _update_columns(W, P, A, rows, j, first, nneur):
+    """``nneur`` neurons from j, every column of W, the examples ``rows`` (see _update_layer)."""
+    n_in = W.shape[1]
+    n = rows.shape[0]
+    lanes: int = _vec_lanes(W)
+    k = 0
+    while k + 2 * lanes <= n_in:
+        if first:
+            _update_panel(W, P, A, rows, n, j, k, nneur, 2, UPDATE_PREFETCH)
+        else:
+            _update_panel(W, P, A, rows, n, j, k, nneur, 2, 0)
+        k += 2 * lanes
+    if k + lanes <= n_in:
+        _update_panel(W, P, A, rows, n, j, k, nneur, 1, 0)
+        k += lanes
+    if k < n_in:
+        for e in range(nneur):
+            for i in range(n):
+                p = P[i, e]
+                ri = rows[i]
+                for kk in range(k, n_in):
+                    W[j + e, kk] += p * A[ri, kk]
 
 
 # ---- the input layer on SparseImages (nnvec.sparse): only non-zero pixels ----
@@ -620,6 +742,65 @@ def _delta_panel(typingctx, Dprev, D, W, i, k, nvec):
                 builder.store(builder.load(sums[e][c]), p, align=align)
         return context.get_dummy_value()
     return types.none(Dprev, D, W, i, k, nvec), codegen
+
+
+def _emit_prefetch(builder, ptr):
+    """Ask for the cache line of ``ptr`` (for reading, into every cache level)."""
+    i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+    fn = builder.module.declare_intrinsic(
+        "llvm.prefetch", [i8p], fnty=ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]))
+    builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0), ir.Constant(i32, 3),
+                      ir.Constant(i32, 1)])
+
+
+@intrinsic
+def _update_panel(typingctx, W, P, A, rows, n, j, k, nneur, nvec, ahead):
+    """W[j + e, cols] = fma(P[i, e], A[rows[i], cols], W[j + e, cols]) for
+    i = 0 .. n-1 in turn, e < nneur, cols = k .. k + nvec*lanes - 1.
+
+    ``nneur``, ``nvec`` and ``ahead`` are constants (numba literals): the
+    nneur * nvec vectors of weights stay in registers while the examples
+    stream past; with ``ahead`` > 0 each example's row is also fetched that
+    many panels ahead. The rows of W and A must be contiguous.
+    """
+    lits = (nneur, nvec, ahead)
+    if not all(isinstance(x, types.IntegerLiteral) for x in lits):
+        return None
+    ne, nv, pf = (x.literal_value for x in lits)
+
+    def codegen(context, builder, sig, args):
+        W, P, A, rows, n, j, k = args[:7]
+        wty, pty, aty, rty = sig.args[:4]
+        i64 = ir.IntType(64)
+        vty = _vector_type(context, wty.dtype)
+        align = wty.dtype.bitwidth // 8
+        fma = _fma_function(builder, vty)
+        neurons = [builder.add(j, ir.Constant(i64, e)) for e in range(ne)]
+        cols = [builder.add(k, ir.Constant(i64, c * vty.count)) for c in range(nv)]
+        wptr = [[builder.bitcast(_item_pointer_2d(context, builder, wty, W, n, col),
+                                 vty.as_pointer()) for col in cols] for n in neurons]
+        # allocas: LLVM keeps them in registers (mem2reg)
+        sums = [[cgutils.alloca_once_value(builder, builder.load(p, align=align)) for p in row]
+                for row in wptr]
+        with cgutils.for_range(builder, n) as loop:
+            i = loop.index
+            ri = builder.load(_item_pointer(context, builder, rty, rows, i))
+            a = [builder.load(builder.bitcast(_item_pointer_2d(context, builder, aty, A, ri, col),
+                                              vty.as_pointer()), align=align) for col in cols]
+            if pf:
+                far = builder.add(k, ir.Constant(i64, pf * nv * vty.count))
+                _emit_prefetch(builder, _item_pointer_2d(context, builder, aty, A, ri, far))
+            for e in range(ne):
+                p = _splat(builder, vty, builder.load(
+                    _item_pointer_2d(context, builder, pty, P, i, ir.Constant(i64, e))))
+                for c in range(nv):
+                    builder.store(builder.call(fma, [p, a[c], builder.load(sums[e][c])]),
+                                  sums[e][c])
+        for e in range(ne):
+            for c in range(nv):
+                builder.store(builder.load(sums[e][c]), wptr[e][c], align=align)
+        return context.get_dummy_value()
+    return types.none(W, P, A, rows, n, j, k, nneur, nvec, ahead), codegen
 
 
 @intrinsic
@@ -1075,10 +1256,11 @@ def _backward_block(Y, rows, r, sizes, wflat, aflat, dflat, m, cost_kind, t, nbl
 
 @_fjit_inline
 def _update_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat, dflat, m, t,
-                  nblk, decay, neg_step):
+                  nblk, decay, neg_step, P):
     """Block ``t`` of ``nblk`` of layer ``l``'s fused gradient step.
 
     Dense layers split neurons; the sparse input layer as ``_sparse_blocks`` says.
+    ``P``: the thread's scratch for ``_update_layer``.
     """
     D = _layer_view(dflat, sizes, l, m)
     if l == 0 and sparse:
@@ -1087,12 +1269,12 @@ def _update_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat, 
     else:
         j0, j1, A, Arows = _dense_block(l, X, rows, ident, sizes, aflat, m, t, nblk, UPDATE_ALIGN)
         _update_layer(D[:, j0:j1], A, Arows, r, _weights_view(wflat, sizes, l)[j0:j1],
-                      _layer_view(bflat, sizes, l, 1)[0, j0:j1], decay, neg_step)
+                      _layer_view(bflat, sizes, l, 1)[0, j0:j1], decay, neg_step, P)
 
 
 @_fjit_inline
 def _step_block(phase, by_examples, l, X, sp, sparse, Y, rows, ident, r, sizes, wflat, bflat,
-                aflat, dflat, m, cost_kind, t, nblk, decay, neg_step, zero):
+                aflat, dflat, m, cost_kind, t, nblk, decay, neg_step, zero, P):
     """Block ``t`` of a mini-batch step: layer ``l``'s forward pass (``phase`` 0),
     every layer's deltas (1) or layer ``l``'s fused update (2)."""
     if phase == 0:
@@ -1102,7 +1284,7 @@ def _step_block(phase, by_examples, l, X, sp, sparse, Y, rows, ident, r, sizes, 
         _backward_block(Y, rows, r, sizes, wflat, aflat, dflat, m, cost_kind, t, nblk, zero)
     else:
         _update_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat, dflat, m, t,
-                      nblk, decay, neg_step)
+                      nblk, decay, neg_step, P)
 
 
 #: a layer is split across threads only when it has at least this many
@@ -1111,12 +1293,12 @@ def _step_block(phase, by_examples, l, X, sp, sparse, Y, rows, ident, r, sizes, 
 #: re-measured since threads meet at barriers instead)
 SPLIT_MIN_WEIGHTS = 8192
 #: thread blocks of neurons start at multiples of these: the forward pass
-#: works on 2 neurons at a time and the update on 3, so with each phase's
-#: boundaries at multiples of its own group size every neuron falls in the
-#: same group, takes the same code path (and so gets the same rounding)
-#: whatever the thread count: training is bit-identical for any ``nthr``.
-#: Per phase, not one common multiple of 6: 30 neurons split 14/16 and 15/15
-#: between two threads instead of 12/18 in both phases.
+#: works on 2 neurons at a time and the update's blocks on 3, so with each
+#: phase's boundaries at multiples of its own group size every neuron falls
+#: in the same group, takes the same code path (and so gets the same
+#: rounding) whatever the thread count: training is bit-identical for any
+#: ``nthr``. Per phase, not one common multiple of 6: 30 neurons split 14/16
+#: and 15/15 between two threads instead of 12/18 in both phases.
 FORWARD_ALIGN = 2
 UPDATE_ALIGN = 3
 #: a layer is split only if every thread gets at least this many neurons
@@ -1276,13 +1458,7 @@ def _prefetch(typingctx, ary, i):
     Only the address is computed: ``i`` may lie past the array's end.
     """
     def codegen(context, builder, sig, args):
-        ptr = _item_pointer(context, builder, sig.args[0], args[0], args[1])
-        i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
-        fn = builder.module.declare_intrinsic(
-            "llvm.prefetch", [i8p], fnty=ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]))
-        # read, keep in all cache levels, data cache
-        builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0), ir.Constant(i32, 3),
-                          ir.Constant(i32, 1)])
+        _emit_prefetch(builder, _item_pointer(context, builder, sig.args[0], args[0], args[1]))
         return context.get_dummy_value()
     return types.none(ary, i), codegen
 
@@ -1423,6 +1599,7 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
     L = len(sizes) - 1
     zero = scal[0]
     own = np.empty_like(scal[:1])  # this thread's -eta/r, in the arrays' dtype
+    P = np.empty((UPDATE_CHUNK, UPDATE_NEURONS), scal.dtype)  # this thread's, for the update
     split_before = False  # the barrier after the transposes is the first meeting
     for start in range(lo, hi, m):
         r = min(m, n - start)
@@ -1454,7 +1631,7 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
             if t < nblk:
                 _step_block(phase, by_examples, l, X, sp, sparse, Y, rows, ident, r, sizes,
                             wflat, bflat, aflat, dflat, m, cost_kind, t, nblk, decay,
-                            neg_step, zero)
+                            neg_step, zero, P)
             split_before = nblk > 1
 
 

@@ -5,7 +5,9 @@ Every number here was chosen by measurement (``nnvec bench`` and its
 Nothing here changes results: only how fast they come (the fused kernel gives
 the same bits for any thread count and segmentation).
 
-The fused kernel's own constants (``CHUNK``, ``SPLIT_MIN_WEIGHTS``,
+The fused kernel's own constants (``CHUNK``, ``UPDATE_CHUNK``,
+``UPDATE_NEURONS``, ``UPDATE_PANEL_MIN_M``, ``UPDATE_PANEL_MIN_IN``,
+``UPDATE_PREFETCH``, ``FORWARD_K_BYTES``, ``SPLIT_MIN_WEIGHTS``,
 ``FORWARD_ALIGN``, ``UPDATE_ALIGN``, ``SPLIT_MIN_EXAMPLES``, ``EXAMPLE_ALIGN``,
 ``FORWARD_BLOCK``, ``SPARSE_ROW_BYTES``, ``SPARSE_PREFETCH`` and the numba
 flags ``FASTMATH``) are re-exported here but defined in
@@ -21,14 +23,23 @@ from ._kernels import (
     FASTMATH,
     FORWARD_ALIGN,
     FORWARD_BLOCK,
+    FORWARD_K_BYTES,
     SPARSE_PREFETCH,
     SPARSE_ROW_BYTES,
     SPLIT_MIN_EXAMPLES,
     SPLIT_MIN_WEIGHTS,
     UPDATE_ALIGN,
+    UPDATE_CHUNK,
+    UPDATE_NEURONS,
+    UPDATE_PANEL_MIN_IN,
+    UPDATE_PANEL_MIN_M,
+    UPDATE_PREFETCH,
 )
 
-__all__ = ["CHUNK", "FASTMATH", "FORWARD_ALIGN", "FORWARD_BLOCK", "UPDATE_ALIGN",
+__all__ = ["CHUNK", "UPDATE_CHUNK", "UPDATE_NEURONS", "UPDATE_PANEL_MIN_M",
+           "UPDATE_PANEL_MIN_IN", "UPDATE_PREFETCH",
+           "FASTMATH", "FORWARD_ALIGN",
+           "FORWARD_BLOCK", "FORWARD_K_BYTES", "UPDATE_ALIGN",
            "SPLIT_MIN_WEIGHTS", "SPLIT_MIN_EXAMPLES", "SPARSE_ROW_BYTES",
            "SPARSE_PREFETCH", "EXAMPLE_ALIGN",
            "AUTO_BATCHED_MIN_M", "AUTO_BATCHED_MIN_WEIGHTS",

@@ -206,8 +206,8 @@ def test_update_layer_matches_numpy(r, n_out, n_in, dtype, decay):
     b = rng.standard_normal(n_out).astype(dtype)
     W0, b0 = W.astype(np.float64), b.astype(np.float64)
     step = 0.3 / r
-    K._update_layer(D, A, rows, r, W, b, decay, dtype(-step))
     D64, A64 = D.astype(np.float64), A[rows].astype(np.float64)
+    K._update_layer(D, A, rows, r, W, b, decay, dtype(-step), _update_scratch(dtype))
     np.testing.assert_allclose(W, decay * W0 - step * D64.T @ A64, **_fused_tol(dtype))
     np.testing.assert_allclose(b, b0 - step * D64.sum(axis=0), **_fused_tol(dtype))
 
@@ -252,6 +252,48 @@ def test_backward_delta_sums_each_term_in_order_with_one_rounding(r, n_out, n_in
         rounded_twice = np.array([[sum((float(a) * float(b) for a, b in zip(D[i], W[:, k])), 0.0)
                                    / 4 for k in range(n_in)] for i in range(r)])
         assert not np.array_equal(out, rounded_twice)
+
+
+def _update_scratch(dtype):
+    return np.full((K.UPDATE_CHUNK, K.UPDATE_NEURONS), np.nan, dtype)
+
+
+def _fma_steps(w, p, a):
+    """fma(p[i], a[i], w) for each i in turn: each step exact, then rounded once."""
+    for x, y in zip(p, a):
+        w = float(Fraction(w) + Fraction(float(x)) * Fraction(float(y)))
+    return w
+
+
+# Register panels (from UPDATE_PANEL_MIN_M examples and UPDATE_PANEL_MIN_IN
+# inputs): 6, 3 and 1 neurons, two vectors of columns, one, single columns, and
+# chunks of UPDATE_CHUNK and a part (float64); below, 3 x 5 blocks of scalar
+# multiply-adds, with leftover neurons and examples
+@pytest.mark.parametrize("r, n_out, n_in", [(52, 10, 76), (50, 4, 66), (45, 10, 23), (7, 13, 16),
+                                            (1, 4, 5), (3, 7, 9)])
+def test_update_layer_adds_each_example_in_order_with_one_rounding(r, n_out, n_in):
+    # Every weight, in a panel or in the loop for the leftover columns,
+    # whichever thread's block holds its neuron, must meet the same chain:
+    # one fused multiply-add per example, in order, from the weight itself.
+    rng = np.random.default_rng(r + n_out * n_in)
+    D = rng.standard_normal((r, n_out))
+    A = rng.random((r + 2, n_in))
+    rows = rng.permutation(r + 2)[:r]
+    W = rng.standard_normal((n_out, n_in))
+    W0 = W.copy()
+    neg_step = -0.3 / r
+    P = neg_step * D
+    D0 = D.copy()
+    K._update_layer(D, A, rows, r, W, np.zeros(n_out), 1.0, neg_step, _update_scratch(np.float64))
+    assert np.array_equal(D, D0)
+    expect = np.array([[_fma_steps(W0[j, k], P[:, j], A[rows, k]) for k in range(n_in)]
+                       for j in range(n_out)])
+    assert np.array_equal(W, expect)
+    if r >= 3:  # the check can tell: a multiply and an add, rounded apart, differ
+        twice = W0.copy()
+        for i in range(r):
+            twice += np.outer(P[i], A[rows[i]])
+        assert not np.array_equal(W, twice)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
