@@ -777,8 +777,8 @@ def _update_panel(typingctx, W, P, A, rows, n, j, k, nneur, nvec, ahead):
         fma = _fma_function(builder, vty)
         neurons = [builder.add(j, ir.Constant(i64, e)) for e in range(ne)]
         cols = [builder.add(k, ir.Constant(i64, c * vty.count)) for c in range(nv)]
-        wptr = [[builder.bitcast(_item_pointer_2d(context, builder, wty, W, n, col),
-                                 vty.as_pointer()) for col in cols] for n in neurons]
+        wptr = [[builder.bitcast(_item_pointer_2d(context, builder, wty, W, row, col),
+                                 vty.as_pointer()) for col in cols] for row in neurons]
         # allocas: LLVM keeps them in registers (mem2reg)
         sums = [[cgutils.alloca_once_value(builder, builder.load(p, align=align)) for p in row]
                 for row in wptr]
