@@ -228,10 +228,7 @@ def test_backward_delta_matches_numpy(r, n_out, n_in, dtype):
 
 def _fma_chain(d, w):
     """sum_j d[j] w[j] as fma(d[j], w[j], s) from +0.0: each step exact, then rounded once."""
-    s = 0.0
-    for a, b in zip(d, w):
-        s = float(Fraction(s) + Fraction(float(a)) * Fraction(float(b)))
-    return s
+    return _fma_steps(0.0, d, w)
 
 
 # Layers of SPLIT_MIN_WEIGHTS (8192) weights or more go in 5-example, 8-column
