@@ -51,6 +51,9 @@ def main(argv=None):
     ap.add_argument("--compact", action="store_true", help="train on SparseImages")
     ap.add_argument("--samples", type=int, default=10000)
     ap.add_argument("--pairs", type=int, default=7)
+    ap.add_argument("--own-data", action="store_true",
+                    help="each version trains on what its own load_mnist returns (the same "
+                         "values; a change to the loader's arrays then counts)")
     ap.add_argument("--pause", type=float, default=0.0,
                     help="seconds to sleep before each epoch (the bench harness's SETTLE_S)")
     args = ap.parse_args(argv)
@@ -62,6 +65,10 @@ def main(argv=None):
     data = {"new": X, "old": X}
     if args.compact:  # each version's own SparseImages class, same arrays
         data["old"] = old.SparseImages(X.indptr, X.steps, X.vals, X.n_features, X.scale)
+    elif args.own_data:
+        (Xo, _), _, _ = old.load_mnist(dtype=args.dtype)
+        data["old"] = Xo[:args.samples]
+        assert np.array_equal(data["old"], X)
     nets = {name: mod.Network(args.sizes, seed=1, strategy=args.strategy, threads=args.threads,
                               dtype=args.dtype)
             for name, mod in (("old", old), ("new", nnvec))}
@@ -76,7 +83,8 @@ def main(argv=None):
     diff = max(float(np.max(np.abs(a - b)))
                for a, b in zip(nets["old"].weights, nets["new"].weights))
     print(f"sizes={args.sizes} m={args.m} strategy={args.strategy} dtype={args.dtype} "
-          f"compact={args.compact} samples={args.samples} pause={args.pause}: seconds per epoch, median of "
+          f"compact={args.compact} samples={args.samples} pause={args.pause}"
+          f"{' own-data' if args.own_data else ''}: seconds per epoch, median of "
           f"{args.pairs}: old {np.median(o):.4f}, new {np.median(n):.4f}; new / old "
           f"(median of per-pair ratios) {np.median(n / o):.3f}; max weight difference {diff:.2g}")
 

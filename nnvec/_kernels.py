@@ -961,7 +961,7 @@ def _sparse_blocks(WT, n_out, r, nblk, t):
     ``SPARSE_UPDATE_VECTORS`` vectors) split WT's columns, in pairs of
     vectors, for both the forward pass and the update: each thread reads and
     writes only its own part of every weight row, and with WT's rows on whole
-    cache lines (``engine._zeros_aligned``) those lines stay in its own
+    cache lines (``_aligned.zeros_aligned``) those lines stay in its own
     core's caches. Split by examples (forward) and rows (update) instead,
     every mini-batch moved the rows the other thread had just updated from
     core to core: two threads were no faster than one at [784, 30, 10],

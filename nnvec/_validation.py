@@ -10,6 +10,7 @@ import operator
 
 import numpy as np
 
+from ._aligned import aligned_copy
 from .sparse import SparseImages
 
 DTYPES = {"float64": np.float64, "float32": np.float32}
@@ -146,8 +147,9 @@ def check_output_dir(path, name):
 def check_X(X, n_features, dtype, name="X", sparse_ok=False):
     """Validate a sample matrix and return a C-contiguous copy-if-needed in ``dtype``.
 
-    The caller's array is never modified: a new array is made whenever the
-    dtype or layout differs, and the engines never write to their input.
+    The caller's array is never modified: a new array, starting on a cache
+    line, is made whenever the dtype or layout differs (``_aligned.aligned_copy``),
+    and the engines never write to their input.
     ``nnvec.SparseImages`` is returned as it is where the caller can train on
     it (``sparse_ok``), else as its dense array.
 
@@ -189,7 +191,7 @@ def check_X(X, n_features, dtype, name="X", sparse_ok=False):
             f"{name} has {arr.shape[1]} features per sample but the network's input "
             f"layer has {n_features} (sizes[0]); got shape {arr.shape}.{hint}"
         )
-    out = np.ascontiguousarray(arr, dtype=dtype)
+    out = aligned_copy(arr, dtype)
     if not np.all(np.isfinite(out)):
         bad = np.argwhere(~np.isfinite(out))[0]
         raise ValueError(

@@ -32,6 +32,7 @@ from numpy.typing import DTypeLike
 
 from . import _kernels, _numpy_kernels
 from . import _validation as V
+from ._aligned import empty_aligned, zeros_aligned
 from ._registry import register
 from ._threads import Team, available_cores, numba_pool_size, prediction_team, shared_governor
 from .config import (
@@ -83,25 +84,11 @@ def _kernel_inputs(X, sizes, dtype):
     if isinstance(X, SparseImages):
         per_row = _kernels.SPARSE_ROW_BYTES // np.dtype(dtype).itemsize
         width = -(-n_out // per_row) * per_row  # padding columns stay zero
-        sp = (X.indptr, X.steps, X.vals, X.lut(dtype), _zeros_aligned((n_in, width), dtype))
+        sp = (X.indptr, X.steps, X.vals, X.lut(dtype), zeros_aligned((n_in, width), dtype))
         return _read_only(np.zeros((1, n_in), dtype)), sp, True
     index = tuple(_read_only(a) for a in
                   (np.zeros(1, np.int64), np.zeros(0, np.uint8), np.zeros(0, np.uint8)))
     return _read_only(X), index + (np.zeros(256, dtype), np.empty((0, 0), dtype)), False
-
-
-def _zeros_aligned(shape, dtype, align=_kernels.SPARSE_ROW_BYTES):
-    """A C-contiguous array of zeros whose data starts at a multiple of ``align`` bytes.
-
-    For WT: its rows are ``align`` bytes long, so each row then fills whole
-    cache lines (numpy's own 16-byte alignment left a 256-byte row on five
-    lines and every other 32-byte vector across two).
-    """
-    itemsize = np.dtype(dtype).itemsize
-    n = int(np.prod(shape))
-    buf = np.zeros(n + align // itemsize, dtype)
-    start = (-buf.ctypes.data % align) // itemsize
-    return buf[start:start + n].reshape(shape)
 
 
 def _read_only(a):
@@ -111,8 +98,14 @@ def _read_only(a):
 
 
 def _packed(arrays):
-    """The arrays' elements one after another in one new 1-D array (the kernels' layout)."""
-    return np.concatenate([a.reshape(-1) for a in arrays])
+    """The arrays' elements one after another in one new 1-D array (the kernels'
+    layout), starting on a cache line."""
+    flat = empty_aligned(sum(a.size for a in arrays), arrays[0].dtype)
+    o = 0
+    for a in arrays:
+        flat[o:o + a.size] = a.reshape(-1)
+        o += a.size
+    return flat
 
 
 def _inplace_unpack(flat, arrays):
@@ -339,8 +332,8 @@ class Network(BaseNetwork):
         m = min(m, len(X))
         if self._use_fused(m):
             rows = m * sum(self.sizes[1:])  # every layer's (m, n_l) outputs, packed
-            self._fused = (np.array(self.sizes, np.int64), np.empty(rows, self.dtype),
-                           np.empty(rows, self.dtype), np.zeros(2, self.dtype),
+            self._fused = (np.array(self.sizes, np.int64), empty_aligned(rows, self.dtype),
+                           empty_aligned(rows, self.dtype), np.zeros(2, self.dtype),
                            0 if self.cost is QuadraticCost else 1, np.arange(m),
                            _kernel_inputs(X, self.sizes, self.dtype))
             choices = self._thread_choices(m)

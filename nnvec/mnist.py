@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
+from ._aligned import aligned_copy
 from .sparse import SparseImages
 
 IMAGE_MAGIC = 2051
@@ -294,7 +295,7 @@ def load_mnist(data_dir: str | os.PathLike | None = None, dtype: DTypeLike = np.
     def prep(img, lab):
         if compact:  # already SparseImages
             return img, lab.astype(np.int64)
-        X = img.reshape(len(img), -1).astype(dtype)
+        X = aligned_copy(img.reshape(len(img), -1), dtype)  # a new array, on a cache line
         X /= 255.0
         return X, lab.astype(np.int64)
 
