@@ -326,6 +326,8 @@ def _forward_layer(A, rows, r, W, b, Out, zero):
     n_out, n_in = W.shape
     # pieces of k whose five input rows stay in L1 while the weight rows pass
     nkb = (n_in * VEC_BYTES // _vec_lanes(W) + FORWARD_K_BYTES - 1) // FORWARD_K_BYTES
+    per_line = 2 * _vec_lanes(W)  # elements per 64-byte line
+    npairs = max(1, n_out // 2)
     i = 0
     while i + 5 <= r:
         r0 = rows[i]
@@ -333,6 +335,14 @@ def _forward_layer(A, rows, r, W, b, Out, zero):
         r2 = rows[i + 2]
         r3 = rows[i + 3]
         r4 = rows[i + 4]
+        # the next block's rows (the last row again where there are fewer)
+        ahead = i + 5 < r
+        last = r - 1
+        p0 = A[rows[min(i + 5, last)]]
+        p1 = A[rows[min(i + 6, last)]]
+        p2 = A[rows[min(i + 7, last)]]
+        p3 = A[rows[min(i + 8, last)]]
+        p4 = A[rows[min(i + 9, last)]]
         for kb in range(nkb):
             k0 = kb * n_in // nkb
             k1 = (kb + 1) * n_in // nkb
@@ -343,8 +353,23 @@ def _forward_layer(A, rows, r, W, b, Out, zero):
             x2 = A[r2, k0:k1]
             x3 = A[r3, k0:k1]
             x4 = A[r4, k0:k1]
+            # this piece of the next block's rows (scattered rows of the
+            # input, from memory), asked for a few lines before each pair
+            nlines = (k1 - k0 + per_line - 1) // per_line if ahead else 0
+            l0 = 0
+            pair = 0
             j = 0
             while j + 2 <= n_out:
+                pair += 1
+                l1 = nlines * pair // npairs
+                for ln in range(l0, l1):
+                    c = k0 + ln * per_line
+                    _prefetch_l2(p0, c)
+                    _prefetch_l2(p1, c)
+                    _prefetch_l2(p2, c)
+                    _prefetch_l2(p3, c)
+                    _prefetch_l2(p4, c)
+                l0 = l1
                 wj = W[j, k0:k1]
                 vj = W[j + 1, k0:k1]
                 s0 = s1 = s2 = s3 = s4 = zero
@@ -744,13 +769,14 @@ def _delta_panel(typingctx, Dprev, D, W, i, k, nvec):
     return types.none(Dprev, D, W, i, k, nvec), codegen
 
 
-def _emit_prefetch(builder, ptr):
-    """Ask for the cache line of ``ptr`` (for reading, into every cache level)."""
+def _emit_prefetch(builder, ptr, locality=3):
+    """Ask for the cache line of ``ptr``, for reading: into every cache level
+    (``locality`` 3), or into L2 and below, leaving L1 alone (2)."""
     i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
     fn = builder.module.declare_intrinsic(
         "llvm.prefetch", [i8p], fnty=ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]))
-    builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0), ir.Constant(i32, 3),
-                      ir.Constant(i32, 1)])
+    builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0),
+                      ir.Constant(i32, locality), ir.Constant(i32, 1)])
 
 
 @intrinsic
@@ -1459,6 +1485,15 @@ def _prefetch(typingctx, ary, i):
     """
     def codegen(context, builder, sig, args):
         _emit_prefetch(builder, _item_pointer(context, builder, sig.args[0], args[0], args[1]))
+        return context.get_dummy_value()
+    return types.none(ary, i), codegen
+
+
+@intrinsic
+def _prefetch_l2(typingctx, ary, i):
+    """Like ``_prefetch``, into L2 only: for lines needed after what L1 holds now."""
+    def codegen(context, builder, sig, args):
+        _emit_prefetch(builder, _item_pointer(context, builder, sig.args[0], args[0], args[1]), 2)
         return context.get_dummy_value()
     return types.none(ary, i), codegen
 
