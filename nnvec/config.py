@@ -53,10 +53,14 @@ __all__ = ["CHUNK", "UPDATE_CHUNK", "UPDATE_NEURONS", "UPDATE_PANEL_MIN_M",
 #: AUTO_BATCHED_MIN_M examples through hidden-to-hidden layers of at least
 #: AUTO_BATCHED_MIN_WEIGHTS weights in all, and for mini-batches of at least
 #: AUTO_BATCHED_LARGE_M through networks of at least AUTO_BATCHED_LARGE_WEIGHTS
-#: weights in all (engine.auto_strategy; measured with ``nnvec bench --grid``)
-AUTO_BATCHED_MIN_M = 50
+#: weights in all (engine.auto_strategy; the crossovers measured epoch against
+#: epoch, benchmarks/results/2026-11-28/auto-crossover-eleventh.txt: since the
+#: kernel's update panels the fused kernel wins at m = 100 at every shape of
+#: ``nnvec bench --grid``, BLAS from about m = 150-200 through a 500 x 300
+#: layer and from m = 300-500 through a 784 x 1000 one)
+AUTO_BATCHED_MIN_M = 150
 AUTO_BATCHED_MIN_WEIGHTS = 65_536
-AUTO_BATCHED_LARGE_M = 100
+AUTO_BATCHED_LARGE_M = 300
 AUTO_BATCHED_LARGE_WEIGHTS = 100_000
 
 # --------------------------------------------- thread governor (_threads)

@@ -57,9 +57,9 @@ def auto_strategy(sizes, m):
 
     "fused" (the whole-epoch kernel), except where BLAS's cache-blocked
     products outrun the kernel's register-blocked loops: mini-batches of at
-    least ``AUTO_BATCHED_MIN_M`` (50) through hidden-to-hidden layers with at
+    least ``AUTO_BATCHED_MIN_M`` (150) through hidden-to-hidden layers with at
     least ``AUTO_BATCHED_MIN_WEIGHTS`` (65,536) weights in all, and
-    mini-batches of at least ``AUTO_BATCHED_LARGE_M`` (100) through networks
+    mini-batches of at least ``AUTO_BATCHED_LARGE_M`` (300) through networks
     of at least ``AUTO_BATCHED_LARGE_WEIGHTS`` (100,000) weights in all
     (measured with ``nnvec bench --grid``; see the README). A rule of shape
     and ``m`` only, never a timing, so a seed always gives the same weights.
@@ -181,8 +181,8 @@ class Network(BaseNetwork):
         "batched": a Python loop over mini-batches, numpy's BLAS for the
         matrix products, numba for the elementwise work. "auto": by network
         shape and mini-batch size (``auto_strategy``: batched for large
-        hidden-to-hidden layers at m >= 50 and for networks of 100,000 weights
-        or more at m >= 100, else fused; chosen from ``nnvec bench --grid``),
+        hidden-to-hidden layers at m >= 150 and for networks of 100,000 weights
+        or more at m >= 300, else fused; chosen by timing both),
         and batched for a user-defined cost, which the fused kernel cannot run.
     threads : int, optional
         Threads for the fused kernel and for prediction. Default (None):

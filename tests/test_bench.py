@@ -130,16 +130,16 @@ def test_auto_strategy_is_a_rule_of_shape_and_batch_size():
     from nnvec.engine import auto_strategy
 
     big = [784, 500, 300, 10]  # 150,000 + 3,000 hidden-to-hidden weights
-    assert auto_strategy(big, 100) == auto_strategy(big, AUTO_BATCHED_MIN_M) == "batched"
-    assert auto_strategy(big, AUTO_BATCHED_MIN_M - 1) == "fused"
+    assert auto_strategy(big, 1000) == auto_strategy(big, AUTO_BATCHED_MIN_M) == "batched"
+    assert auto_strategy(big, AUTO_BATCHED_MIN_M - 1) == auto_strategy(big, 100) == "fused"
     for sizes in ([784, 1000, 10], [784, 300, 10]):  # >= 100,000 weights
         assert auto_strategy(sizes, AUTO_BATCHED_LARGE_M) == "batched"
-        assert auto_strategy(sizes, AUTO_BATCHED_LARGE_M - 1) == auto_strategy(sizes, 10) == "fused"
+        assert auto_strategy(sizes, AUTO_BATCHED_LARGE_M - 1) == auto_strategy(sizes, 100) == "fused"
     for sizes in ([784, 30, 10], [784, 100, 10], [784, 100, 100, 10]):  # 23,820 to 89,400
         assert auto_strategy(sizes, 1000) == "fused"
     net = nnvec.Network(big)
-    assert not net._use_fused(100) and net._use_fused(10)
-    assert nnvec.Network(big, strategy="fused")._use_fused(100)
+    assert not net._use_fused(1000) and net._use_fused(100)
+    assert nnvec.Network(big, strategy="fused")._use_fused(1000)
 
 
 @pytest.mark.parametrize("sizes", [[9, 4], [9, 8, 7, 6, 3], [9, 13, 12, 11, 10, 3]])
