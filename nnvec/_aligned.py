@@ -6,7 +6,7 @@ a line, and every other 32-byte vector load the kernels make crosses two
 lines. The kernels' own buffers (packed weights and biases, every layer's
 outputs and deltas), the images ``load_mnist`` returns and the copies
 ``check_X`` has to make anyway start on a 64-byte line instead: one thread's
-forward pass of a 784-input layer ran 5-13% faster on aligned inputs and
+forward pass of a 784-input layer ran 7-11% faster on aligned inputs and
 weights (``benchmarks/results/2026-11-28/alignment-eleventh.txt``). A
 caller's array that needs no conversion is used where it is, never copied
 for this.

@@ -318,7 +318,11 @@ def _forward_layer(A, rows, r, W, b, Out, zero):
     weights and 5 inputs for 10 multiply-adds (measured best at m = 10).
     Rows longer than ``FORWARD_K_BYTES`` are summed in that many pieces, each
     piece's sums added to Out in turn, so the five inputs' pieces stay in L1
-    while all the weight rows pass (float64 rows of 784: two pieces).
+    while all the weight rows pass (float64 rows of 784: two pieces). While
+    a block is summed, the next block's input rows are asked for, into L2, a
+    few lines before each pair of neurons: the input layer's rows come in
+    shuffled order from memory (one thread's 15 neurons ran ~25% slower on
+    them than on cached rows, ``benchmarks/results/2026-11-28/rows-from-memory-eleventh.txt``).
     The sigmoids are not taken here: one by one inside the block they were
     scalar code, 15-35% of the layer's time; the callers take them in a
     vectorised pass over the C-contiguous outputs (``_inplace_sigmoid``).

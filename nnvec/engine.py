@@ -84,7 +84,8 @@ def _kernel_inputs(X, sizes, dtype):
     if isinstance(X, SparseImages):
         per_row = _kernels.SPARSE_ROW_BYTES // np.dtype(dtype).itemsize
         width = -(-n_out // per_row) * per_row  # padding columns stay zero
-        sp = (X.indptr, X.steps, X.vals, X.lut(dtype), zeros_aligned((n_in, width), dtype))
+        WT = zeros_aligned((n_in, width), dtype, _kernels.SPARSE_ROW_BYTES)  # rows on whole lines
+        sp = (X.indptr, X.steps, X.vals, X.lut(dtype), WT)
         return _read_only(np.zeros((1, n_in), dtype)), sp, True
     index = tuple(_read_only(a) for a in
                   (np.zeros(1, np.int64), np.zeros(0, np.uint8), np.zeros(0, np.uint8)))
