@@ -321,8 +321,9 @@ def _forward_layer(A, rows, r, W, b, Out, zero):
     while all the weight rows pass (float64 rows of 784: two pieces). While
     a block is summed, the next block's input rows are asked for, into L2, a
     few lines before each pair of neurons: the input layer's rows come in
-    shuffled order from memory (one thread's 15 neurons ran ~25% slower on
-    them than on cached rows, ``benchmarks/results/2026-11-28/rows-from-memory-eleventh.txt``).
+    shuffled order from memory (one thread's 15 float64 neurons ran at
+    0.61-0.72 of their speed on cached rows without this, 0.74-0.82 with it:
+    ``benchmarks/results/2026-11-28/rows-from-memory-eleventh.txt``).
     The sigmoids are not taken here: one by one inside the block they were
     scalar code, 15-35% of the layer's time; the callers take them in a
     vectorised pass over the C-contiguous outputs (``_inplace_sigmoid``).
