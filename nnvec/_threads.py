@@ -138,6 +138,7 @@ class ThreadGovernor:
         self.slow = 0  # segments in a row slower than the other count's estimate
         self.last = 1  # threads of the last segment (1: none awake yet)
         self.warming = False  # the next record is a wake-up segment
+        self.wake = None  # (threads, n_samples, seconds) of the last wake-up segment
         self.seconds = dict.fromkeys(self.choices, 0.0)
 
     @property
@@ -216,8 +217,10 @@ class ThreadGovernor:
         self.clock += seconds
         self.seconds[threads] = self.seconds.get(threads, 0.0) + seconds
         self.last = threads
+        wake, self.wake = self.wake, None
         if self.warming:  # the start of a segment after a change of count: not judged
             self.warming = False
+            self.wake = (threads, n_samples, seconds)
             return
         if n_samples <= 0:
             return
@@ -252,6 +255,14 @@ class ThreadGovernor:
         else:
             self.wins[threads] = 0
             excess = (t - cur) * n_samples if cur is not None else 0.0
+            if wake is not None and wake[0] == threads and cur is not None:
+                # The probe's wake-up segment is part of what it cost: on a
+                # machine with both cores busy, waking a helper can wait for
+                # a scheduler slice (6-9 ms at m = 100, against 1-2 ms for the
+                # probe's own loss), and probes that lost narrowly came back
+                # every 10-50 ms of training (benchmarks/results/2026-11-28/
+                # governor-busy-twelfth.txt).
+                excess += wake[2] - cur * wake[1]
             # Doubling on near ties once left a quiet machine on one thread for
             # seconds after another library's threads had made a few probes lose.
             # Nor does a count's first probe double it: the first segment on
