@@ -676,6 +676,34 @@ SPARSE_ROW_BYTES = 64
 #: (an MNIST digit has about 150 non-zero pixels)
 SPARSE_PREFETCH = 256
 
+# WT's layout. Logically WT is (n_in, width), width = n_out padded to
+# SPARSE_ROW_BYTES, and the engine allocates it so. When several threads
+# split its columns (``_sparse_by_columns``), each kernel call stores it in
+# blocks of one line of columns instead, each block all n_in rows of those
+# columns: a (n_blocks * n_in, line) view of the same memory (``_wt_view``),
+# so each thread's columns lie in memory of their own. In rows of whole width
+# each thread's columns were the first or second half of every row, and with
+# both threads at work their updates ran at 17-25 cycles a pixel against
+# 9-13 with a whole array each (in other spells of the host the difference
+# was small; benchmarks/results/2026-11-28/wt-blocks-twelfth.txt). One
+# thread, and wider layers, keep rows of whole width: one thread summing a
+# pixel's row from four blocks was slower. Either way the logical element
+# (k, j) is at ``WT[(j // S) * n_in + k, j % S]``, S = WT.shape[1]
+# (``_wt_dims``); the weights are copied into WT at the start of each call
+# and back at its end, so each call may take its own layout.
+
+
+def wt_logical(WT, n_in):
+    """A copy of ``WT``'s logical (n_in, width) matrix (for tests and checks)."""
+    blocks = WT.shape[0] // n_in
+    return WT.reshape(blocks, n_in, WT.shape[1]).transpose(1, 0, 2).reshape(n_in, -1).copy()
+
+
+def inplace_set_wt(WT, M):
+    """Store the logical (n_in, width) matrix ``M`` in ``WT``'s layout."""
+    n_in, S = M.shape[0], WT.shape[1]
+    WT.reshape(-1, n_in, S)[...] = M.reshape(n_in, -1, S).transpose(1, 0, 2)
+
 
 # ---- the sparse input layer's sums, in vector registers ------------------
 # Written as LLVM IR because numba cannot say it: a numba loop over a row of
@@ -834,6 +862,64 @@ def _update_panel(typingctx, W, P, A, rows, n, j, k, nneur, nvec, ahead):
     return types.none(W, P, A, rows, n, j, k, nneur, nvec, ahead), codegen
 
 
+def _wt_places(context, builder, wty, WT, j0, nv, vty, n_in):
+    """Where the ``nv`` vectors of WT's logical columns from ``j0`` lie, in
+    either layout (``_wt_view``): ``(one_block, near, far)``.
+
+    ``one_block``: whether all of them lie in WT's first block of columns
+    (always, in rows of whole width). ``near()`` (valid then) and ``far()``
+    (in blocks of one line: ``j0`` a multiple of two vectors) emit, where
+    they are called, ``(row0, stride, offsets)``: vector c of logical row k
+    is at byte ``k * stride + offsets[c]`` from ``row0``. A caller emits its
+    loop over pixels once for each (``_emit_both``): inside it one multiply
+    per pixel, and the vectors' loads and stores at offsets fixed before it.
+    A row and a column for each vector, or offsets divided out for every
+    call (an integer division per vector), made epochs slower by 4-40%.
+    """
+    i64 = ir.IntType(64)
+    arr = context.make_array(wty)(context, builder, WT)
+    S = cgutils.unpack_tuple(builder, arr.shape, 2)[1]
+    stride = cgutils.unpack_tuple(builder, arr.strides, 2)[0]
+    data = builder.bitcast(arr.data, ir.IntType(8).as_pointer())
+    item = 8 if isinstance(vty.element, ir.DoubleType) else 4
+    vec_bytes = vty.count * item
+    one_block = builder.icmp_signed("<=", builder.add(j0, ir.Constant(i64, nv * vty.count)), S)
+
+    def near():
+        base = builder.gep(data, [builder.mul(j0, ir.Constant(i64, item))], inbounds=True)
+        return base, stride, [c * vec_bytes for c in range(nv)]
+
+    def far():
+        block = builder.mul(n_in, stride)  # bytes of one block of columns
+        q0 = builder.ashr(j0, ir.Constant(i64, (2 * vty.count).bit_length() - 1))
+        base = builder.gep(data, [builder.mul(q0, block)], inbounds=True)
+        return base, stride, [builder.add(builder.mul(ir.Constant(i64, c // 2), block),
+                                          ir.Constant(i64, (c % 2) * vec_bytes))
+                              for c in range(nv)]
+
+    return one_block, near, far
+
+
+def _wt_vector(builder, places, k, c, vty):
+    """Pointer to the vector of WT's logical row ``k`` at ``places``' column ``c``."""
+    row0, stride, offsets = places
+    row = builder.gep(row0, [builder.mul(k, stride)], inbounds=True)
+    off = offsets[c]
+    if isinstance(off, int):
+        off = ir.Constant(ir.IntType(64), off)
+    return builder.bitcast(builder.gep(row, [off], inbounds=True), vty.as_pointer())
+
+
+def _emit_both(builder, where, emit):
+    """``emit(places)`` for WT's vectors in one block (constant offsets), else in blocks."""
+    one_block, near, far = where
+    with builder.if_else(one_block) as (then, otherwise):
+        with then:
+            emit(near())
+        with otherwise:
+            emit(far())
+
+
 @intrinsic
 def _vec_lanes(typingctx, ary):
     """Elements of ``ary``'s dtype in one vector of ``VEC_BYTES``."""
@@ -843,9 +929,11 @@ def _vec_lanes(typingctx, ary):
 
 
 @intrinsic
-def _sparse_panel_sums(typingctx, acc, WT, steps, vals, lut, p0, p1, j0, nvec):
+def _sparse_panel_sums(typingctx, acc, WT, steps, vals, lut, p0, p1, j0, n_in, nvec):
     """acc[j] = sum over p0 <= p < p1 of lut[vals[p]] * WT[k_p, j] for the
-    ``nvec`` vectors of columns from ``j0``, where k_p = steps[p0] + ... + steps[p].
+    ``nvec`` vectors of columns from ``j0``, where k_p = steps[p0] + ... + steps[p]
+    (WT's logical element (k, j), in either layout: see ``_wt_view``; ``n_in``
+    its logical rows).
 
     ``nvec`` is a constant (a numba literal): the sums live in that many
     vector registers. Each sum is ``fma(x, w, sum)`` from +0.0, pixel by pixel.
@@ -855,32 +943,35 @@ def _sparse_panel_sums(typingctx, acc, WT, steps, vals, lut, p0, p1, j0, nvec):
     nv = nvec.literal_value
 
     def codegen(context, builder, sig, args):
-        acc, WT, p0, p1, j0 = args[0], args[1], args[5], args[6], args[7]
+        acc, WT, p0, p1, j0, n_in = args[0], args[1], args[5], args[6], args[7], args[8]
         accty, wty = sig.args[:2]
         pixels = list(zip(sig.args[2:5], args[2:5]))
         i64 = ir.IntType(64)
         vty = _vector_type(context, accty.dtype)
         align = accty.dtype.bitwidth // 8
         fma = _fma_function(builder, vty)
-        cols = [builder.add(j0, ir.Constant(i64, c * vty.count)) for c in range(nv)]
+        where = _wt_places(context, builder, wty, WT, j0, nv, vty, n_in)
         # allocas: LLVM keeps them in registers (mem2reg)
         sums = [cgutils.alloca_once_value(builder, ir.Constant(vty, None)) for _ in range(nv)]
         k_slot = cgutils.alloca_once_value(builder, ir.Constant(i64, 0))
-        with cgutils.for_range_slice(builder, p0, p1, ir.Constant(i64, 1)) as (p, _):
-            k, x = _load_pixel(context, builder, pixels, p, builder.load(k_slot))
-            builder.store(k, k_slot)
-            xv = _splat(builder, vty, x)
-            for c in range(nv):
-                pw = builder.bitcast(_item_pointer_2d(context, builder, wty, WT, k, cols[c]),
-                                     vty.as_pointer())
-                w = builder.load(pw, align=align)
-                builder.store(builder.call(fma, [xv, w, builder.load(sums[c])]), sums[c])
+
+        def emit(places):
+            with cgutils.for_range_slice(builder, p0, p1, ir.Constant(i64, 1)) as (p, _):
+                k, x = _load_pixel(context, builder, pixels, p, builder.load(k_slot))
+                builder.store(k, k_slot)
+                xv = _splat(builder, vty, x)
+                for c in range(nv):
+                    w = builder.load(_wt_vector(builder, places, k, c, vty), align=align)
+                    builder.store(builder.call(fma, [xv, w, builder.load(sums[c])]), sums[c])
+
+        _emit_both(builder, where, emit)
         for c in range(nv):
-            pa = builder.bitcast(_item_pointer(context, builder, accty, acc, cols[c]),
+            pa = builder.bitcast(_item_pointer(context, builder, accty, acc,
+                                               builder.add(j0, ir.Constant(i64, c * vty.count))),
                                  vty.as_pointer())
             builder.store(builder.load(sums[c]), pa, align=align)
         return context.get_dummy_value()
-    return types.none(acc, WT, steps, vals, lut, p0, p1, j0, nvec), codegen
+    return types.none(acc, WT, steps, vals, lut, p0, p1, j0, n_in, nvec), codegen
 
 
 #: widest WT rows (in vectors) summed in register panels (at most two passes
@@ -895,7 +986,8 @@ SPARSE_PANELS_MAX = 12
 def _sparse_row_sums_wide(acc, WT, steps, vals, lut, p0, p1, j0, j1, zero):
     """``_sparse_panel_sums`` over WT's columns j0 <= j < j1, for wide rows: one pass
     over the pixels, four weight rows per pass over the row of sums in memory (LLVM
-    makes each sum the same chain of fused multiply-adds, so the bits agree)."""
+    makes each sum the same chain of fused multiply-adds, so the bits agree).
+    Wide layers keep WT in rows of whole width (``_wt_view``)."""
     a = acc[j0:j1]
     for j in range(a.shape[0]):
         a[j] = zero
@@ -937,8 +1029,9 @@ def _forward_input_sparse(sp, rows, i0, i1, j0, j1, b, Out, zero):
     # WT's rows are padded (SPARSE_ROW_BYTES) to a multiple of two vectors,
     # so panels of 12, 8, 4 and 2 vectors cover them; the padding sums are not used.
     lanes: int = _vec_lanes(WT)
-    wide = WT.shape[1] > SPARSE_PANELS_MAX * lanes  # by the whole width: one path per network
-    acc = np.empty(WT.shape[1], WT.dtype)
+    n_in, width = _wt_dims(WT, Out.shape[1])
+    wide = width > SPARSE_PANELS_MAX * lanes  # by the whole width: one path per network
+    acc = np.empty(width, WT.dtype)
     for i in range(i0, i1):
         src = rows[i]
         # The examples come in shuffled order, so each one's pixels are a
@@ -958,22 +1051,39 @@ def _forward_input_sparse(sp, rows, i0, i1, j0, j1, b, Out, zero):
         else:
             j = j0
             if j + 12 * lanes <= j1:
-                _sparse_panel_sums(acc, WT, steps, vals, lut, p0, p1, j, 12)
+                _sparse_panel_sums(acc, WT, steps, vals, lut, p0, p1, j, n_in, 12)
                 j += 12 * lanes
             if j + 8 * lanes <= j1:
-                _sparse_panel_sums(acc, WT, steps, vals, lut, p0, p1, j, 8)
+                _sparse_panel_sums(acc, WT, steps, vals, lut, p0, p1, j, n_in, 8)
                 j += 8 * lanes
             if j + 4 * lanes <= j1:
-                _sparse_panel_sums(acc, WT, steps, vals, lut, p0, p1, j, 4)
+                _sparse_panel_sums(acc, WT, steps, vals, lut, p0, p1, j, n_in, 4)
                 j += 4 * lanes
             if j + 2 * lanes <= j1:
-                _sparse_panel_sums(acc, WT, steps, vals, lut, p0, p1, j, 2)
+                _sparse_panel_sums(acc, WT, steps, vals, lut, p0, p1, j, n_in, 2)
         # views from j0: a loop over range(j0, ...) keeps numba's negative-index checks
         o = Out[i, j0:min(j1, Out.shape[1])]
         a = acc[j0:]
         bj = b[j0:]
         for j in range(o.shape[0]):
             o[j] = _sigmoid_scalar(a[j] + bj[j])
+
+
+@fjit
+def _wt_view(WT, n_out, nthr):
+    """WT (allocated (n_in, width)) in the layout a call on ``nthr`` threads uses."""
+    S = WT.shape[1]
+    if nthr > 1 and _sparse_by_columns(WT, n_out):
+        S = SPARSE_ROW_BYTES // WT.itemsize
+    return WT.reshape((WT.size // S, S))
+
+
+@fjit
+def _wt_dims(WT, n_out):
+    """``(n_in, width)``: the logical shape of ``WT`` (see ``_wt_view``)."""
+    S = WT.shape[1]
+    width = (n_out + S - 1) // S * S
+    return WT.shape[0] // (width // S), width
 
 
 @fjit
@@ -990,10 +1100,10 @@ def _sparse_blocks(WT, n_out, r, nblk, t):
 
     Layers whose update holds a delta row in registers (at most
     ``SPARSE_UPDATE_VECTORS`` vectors) split WT's columns, in pairs of
-    vectors, for both the forward pass and the update: each thread reads and
-    writes only its own part of every weight row, and with WT's rows on whole
-    cache lines (``_aligned.zeros_aligned``) those lines stay in its own
-    core's caches. Split by examples (forward) and rows (update) instead,
+    vectors (one cache line), for both the forward pass and the update: each
+    thread reads and writes only its own columns, and with WT on whole lines
+    (``_aligned.zeros_aligned``) in blocks of one line of columns
+    (``_wt_view``) those lines stay in its own core's caches. Split by examples (forward) and rows (update) instead,
     every mini-batch moved the rows the other thread had just updated from
     core to core: two threads were no faster than one at [784, 30, 10],
     m = 10. Wider layers keep that split: their wide-row loops, run by both
@@ -1001,13 +1111,13 @@ def _sparse_blocks(WT, n_out, r, nblk, t):
     epoch at [784, 100, 10].
     """
     lanes: int = _vec_lanes(WT)
-    n_in = WT.shape[0]
+    n_in, width = _wt_dims(WT, n_out)
     if _sparse_by_columns(WT, n_out):
-        pairs = WT.shape[1] // (2 * lanes)
+        pairs = width // (2 * lanes)
         return (r - r, r, n_in - n_in, n_in, _block_bound(pairs, nblk, t, 1) * 2 * lanes,
                 _block_bound(pairs, nblk, t + 1, 1) * 2 * lanes)
     return (t * r // nblk, (t + 1) * r // nblk, _block_bound(n_in, nblk, t, 1),
-            _block_bound(n_in, nblk, t + 1, 1), n_in - n_in, WT.shape[1])
+            _block_bound(n_in, nblk, t + 1, 1), n_in - n_in, width)
 
 
 @fjit
@@ -1032,7 +1142,7 @@ SPARSE_TILE_BYTES = 24 * 1024
 
 
 @intrinsic
-def _sparse_row_updates(typingctx, WT, D, steps, vals, lut, i, cursor, p1, k1, j0, j1):
+def _sparse_row_updates(typingctx, WT, D, steps, vals, lut, i, cursor, p1, k1, j0, j1, n_in):
     """WT[k, j] = fma(D[i, j], lut[vals[p]], WT[k, j]) for example i's pixels with
     k < k1 and the columns j0 <= j < j1 (j0 a multiple of the vector width).
 
@@ -1041,10 +1151,12 @@ def _sparse_row_updates(typingctx, WT, D, steps, vals, lut, i, cursor, p1, k1, j
     or at the first entry in a column k >= k1, storing where it stopped in
     ``cursor[i]`` for the next call. The deltas are held in (at most
     ``SPARSE_UPDATE_VECTORS``) vector registers, the last vector padded with
-    zeros: WT's padding columns get fma(0, x, 0) = 0 and stay zero.
+    zeros: WT's padding columns get fma(0, x, 0) = 0 and stay zero. WT's
+    element (k, j) is the logical one, in either layout (``_wt_view``;
+    ``n_in`` its logical rows).
     """
     def codegen(context, builder, sig, args):
-        WT, D, i, cursor, p1, k1, j0, j1 = args[:2] + args[5:]
+        WT, D, i, cursor, p1, k1, j0, j1, n_in = args[:2] + args[5:]
         wty, dty = sig.args[:2]
         curty = sig.args[6]
         pixels = list(zip(sig.args[2:5], args[2:5]))
@@ -1057,6 +1169,12 @@ def _sparse_row_updates(typingctx, WT, D, steps, vals, lut, i, cursor, p1, k1, j
                             lanes)
         cols = [builder.add(j0, ir.Constant(i64, c * vty.count))
                 for c in range(SPARSE_UPDATE_VECTORS)]
+        # the vectors past nvec are never touched: "one block" asks about the first nvec
+        where = _wt_places(context, builder, wty, WT, j0, SPARSE_UPDATE_VECTORS, vty, n_in)
+        last = builder.add(j0, builder.mul(nvec, lanes))
+        S = cgutils.unpack_tuple(builder, context.make_array(wty)(context, builder, WT).shape,
+                                 2)[1]
+        where = (builder.icmp_signed("<=", last, S),) + where[1:]
         deltas = []
         for c in range(SPARSE_UPDATE_VECTORS):
             slot = cgutils.alloca_once_value(builder, ir.Constant(vty, None))
@@ -1078,32 +1196,35 @@ def _sparse_row_updates(typingctx, WT, D, steps, vals, lut, i, cursor, p1, k1, j
         k_at = _item_pointer_2d(context, builder, curty, cursor, i, ir.Constant(i64, 1))
         p_slot = cgutils.alloca_once_value(builder, builder.load(p_at))
         k_slot = cgutils.alloca_once_value(builder, builder.load(k_at))
-        head, body, work, done = (builder.append_basic_block(name) for name in
-                                  ("head", "body", "work", "done"))
-        builder.branch(head)
-        builder.position_at_end(head)
-        p = builder.load(p_slot)
-        builder.cbranch(builder.icmp_signed("<", p, p1), body, done)
-        builder.position_at_end(body)
-        k, x = _load_pixel(context, builder, pixels, p, builder.load(k_slot))
-        builder.cbranch(builder.icmp_signed(">=", k, k1), done, work)
-        builder.position_at_end(work)
-        builder.store(k, k_slot)
-        xv = _splat(builder, vty, x)
-        for c in range(SPARSE_UPDATE_VECTORS):
-            with builder.if_then(builder.icmp_signed("<", ir.Constant(i64, c), nvec)):
-                pw = builder.bitcast(_item_pointer_2d(context, builder, wty, WT, k, cols[c]),
-                                     vty.as_pointer())
-                w = builder.load(pw, align=align)
-                builder.store(builder.call(fma, [builder.load(deltas[c]), xv, w]), pw,
-                              align=align)
-        builder.store(builder.add(p, ir.Constant(i64, 1)), p_slot)
-        builder.branch(head)
-        builder.position_at_end(done)
+
+        def emit(places):
+            head, body, work, done = (builder.append_basic_block(name) for name in
+                                      ("head", "body", "work", "done"))
+            builder.branch(head)
+            builder.position_at_end(head)
+            p = builder.load(p_slot)
+            builder.cbranch(builder.icmp_signed("<", p, p1), body, done)
+            builder.position_at_end(body)
+            k, x = _load_pixel(context, builder, pixels, p, builder.load(k_slot))
+            builder.cbranch(builder.icmp_signed(">=", k, k1), done, work)
+            builder.position_at_end(work)
+            builder.store(k, k_slot)
+            xv = _splat(builder, vty, x)
+            for c in range(SPARSE_UPDATE_VECTORS):
+                with builder.if_then(builder.icmp_signed("<", ir.Constant(i64, c), nvec)):
+                    pw = _wt_vector(builder, places, k, c, vty)
+                    w = builder.load(pw, align=align)
+                    builder.store(builder.call(fma, [builder.load(deltas[c]), xv, w]), pw,
+                                  align=align)
+            builder.store(builder.add(p, ir.Constant(i64, 1)), p_slot)
+            builder.branch(head)
+            builder.position_at_end(done)
+
+        _emit_both(builder, where, emit)
         builder.store(builder.load(p_slot), p_at)
         builder.store(builder.load(k_slot), k_at)
         return context.get_dummy_value()
-    return types.none(WT, D, steps, vals, lut, i, cursor, p1, k1, j0, j1), codegen
+    return types.none(WT, D, steps, vals, lut, i, cursor, p1, k1, j0, j1, n_in), codegen
 
 
 @fjit
@@ -1119,14 +1240,22 @@ def _update_input_sparse(D, sp, rows, r, k0, k1, j0, j1, decay):
     n_out = D.shape[1]
     if min(j1, n_out) <= j0:
         return
+    n_in, _ = _wt_dims(WT, n_out)
     # rows of the tile: by the bytes of WT's rows the columns occupy, padding included
     tile = max(1, SPARSE_TILE_BYTES // ((j1 - j0) * WT.itemsize))
     j1 = min(j1, n_out)  # WT's padding columns are not updated
     if decay != 1.0:
-        for k in range(k0, k1):
-            w = WT[k, j0:j1]
-            for j in range(w.shape[0]):
-                w[j] = decay * w[j]
+        S = WT.shape[1]
+        j = j0
+        while j < j1:  # a block of WT's layout at a time
+            c0 = j % S
+            c1 = min(S, c0 + j1 - j)
+            q = (j // S) * n_in
+            for k in range(k0, k1):
+                w = WT[q + k, c0:c1]
+                for c in range(w.shape[0]):
+                    w[c] = decay * w[c]
+            j += c1 - c0
     lanes: int = _vec_lanes(WT)
     if n_out > SPARSE_UPDATE_VECTORS * lanes:
         _update_input_sparse_wide(D, sp, rows, r, k0, k1, j0, j1)
@@ -1154,12 +1283,13 @@ def _update_input_sparse(D, sp, rows, r, k0, k1, j0, j1, decay):
         ke = min(k1, ks + tile)
         for i in range(r):
             _sparse_row_updates(WT, D, steps, vals, lut, i, cursor, indptr[rows[i] + 1], ke,
-                                j0, j1)
+                                j0, j1, n_in)
 
 
 @fjit
 def _update_input_sparse_wide(D, sp, rows, r, k0, k1, j0, j1):
-    """``_update_input_sparse``'s updates for layers of over ``SPARSE_UPDATE_VECTORS`` vectors."""
+    """``_update_input_sparse``'s updates for layers of over ``SPARSE_UPDATE_VECTORS`` vectors
+    (WT in rows of whole width, ``_wt_view``)."""
     indptr, steps, vals, lut, WT = sp
     for i in range(r):
         src = rows[i]
@@ -1177,14 +1307,27 @@ def _update_input_sparse_wide(D, sp, rows, r, k0, k1, j0, j1):
 
 
 @fjit
-def _transpose_into(src, dst):
-    """dst = src.T where both are defined (the input layer's weights, in and out of WT).
+def _pack_wt(W, WT):
+    """WT = W.T in WT's layout (``_wt_view``); its padding columns are not written."""
+    n_out, n_in = W.shape
+    S = WT.shape[1]
+    for j in range(n_out):
+        q = (j // S) * n_in
+        c = j % S
+        for k in range(n_in):
+            WT[q + k, c] = W[j, k]
 
-    WT's padding columns, beyond the weights' rows, are neither read nor written.
-    """
-    for j in range(min(src.shape[0], dst.shape[1])):
-        for k in range(min(src.shape[1], dst.shape[0])):
-            dst[k, j] = src[j, k]
+
+@fjit
+def _unpack_wt(WT, W):
+    """W = WT.T, WT in its layout (``_wt_view``)."""
+    n_out, n_in = W.shape
+    S = WT.shape[1]
+    for j in range(n_out):
+        q = (j // S) * n_in
+        c = j % S
+        for k in range(n_in):
+            W[j, k] = WT[q + k, c]
 
 
 # ---- the network's arrays as three flat buffers ---------------------------
@@ -1267,8 +1410,10 @@ def _backward_block(Y, rows, r, sizes, wflat, aflat, dflat, m, cost_kind, t, nbl
     the same bits.
     """
     L = len(sizes) - 1
-    i0 = t * r // nblk
-    i1 = (t + 1) * r // nblk
+    # the forward passes' example blocks: a thread's deltas need only the
+    # outputs it computed itself since the last barrier
+    i0 = _block_bound(r, nblk, t, EXAMPLE_ALIGN)
+    i1 = _block_bound(r, nblk, t + 1, EXAMPLE_ALIGN)
     out = _layer_view(aflat, sizes, L - 1, m)
     dl = _layer_view(dflat, sizes, L - 1, m)
     for i in range(i0, i1):
@@ -1603,24 +1748,27 @@ def _bp2_weights(sizes):
 
 
 @fjit
-def _step_plan(s, L, sizes, r, nthr, sparse):
+def _step_plan(s, L, sizes, r, nthr, ex_min):
     """Step ``s`` of a mini-batch of ``r``: ``(phase, layer, blocks, by_examples)``.
 
     Steps: the L forward passes (s < L), every layer's deltas (s == L), then
-    the L fused updates, output layer first.
+    the L fused updates, output layer first. Steps not split by neurons (the
+    forward passes of small layers, and the deltas) are split by examples
+    from ``ex_min`` examples on (see ``_train_segment``).
     """
     phase = 0 if s < L else (1 if s == L else 2)
     l = s if s < L else (L - 1 if s == L else 2 * L - s)
     by_examples = False
     if phase == 1:
-        # By examples from SPLIT_MIN_EXAMPLES on, or from two panels of five
-        # when BP2 reads a big layer (at [784, 500, 300, 10], m = 10, thread 0
-        # spent over a quarter of its cycles on BP2 while the other waited).
+        # By examples from ex_min on, or from two panels of five when BP2
+        # reads a big layer (at [784, 500, 300, 10], m = 10, thread 0 spent
+        # over a quarter of its cycles on BP2 while the other waited).
         big = _bp2_weights(sizes) >= SPLIT_MIN_WEIGHTS and r >= 2 * EXAMPLE_ALIGN
-        nblk = nthr if nthr > 1 and (r >= SPLIT_MIN_EXAMPLES or big) else 1
+        nblk = nthr if nthr > 1 and (r >= ex_min or big) else 1
+        by_examples = nblk > 1
     else:
         nblk = _split_blocks(sizes[l + 1], sizes[l + 1] * sizes[l], nthr)
-        if phase == 0 and nblk == 1 and nthr > 1 and r >= SPLIT_MIN_EXAMPLES:
+        if phase == 0 and nblk == 1 and nthr > 1 and r >= ex_min:
             nblk = nthr
             by_examples = True
     return phase, l, nblk, by_examples
@@ -1633,46 +1781,89 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
 
     Every thread walks every step; block ``t`` of a step split into ``nthr``
     blocks is this thread's, a step that is not split is thread 0's. The
-    threads meet at a barrier before each step that is split or follows one.
+    threads meet at a barrier before each step that is split or follows one,
+    but where each thread reads only what it wrote itself: a step split by
+    the same examples as the one before, and the sparse input layer split by
+    columns (its forward pass, bias step and update).
     """
     n = Y.shape[0]
     L = len(sizes) - 1
     zero = scal[0]
     own = np.empty_like(scal[:1])  # this thread's -eta/r, in the arrays' dtype
     P = np.empty((UPDATE_CHUNK, UPDATE_NEURONS), scal.dtype)  # this thread's, for the update
+    # The sparse input layer split by WT's columns (layers of up to
+    # SPARSE_UPDATE_VECTORS vectors, the chapter-1 network): each thread
+    # reads and writes only its own columns of WT, of the layer's biases and
+    # of its deltas, so the threads need not meet around that layer's update.
+    # The small steps between (the other forward passes, the deltas) are then
+    # split by examples from two blocks of EXAMPLE_ALIGN on, instead of
+    # running on thread 0 while the other threads wait for it.
+    by_columns = sparse and _sparse_by_columns(sp[4], sizes[1])
+    ex_min = 2 * EXAMPLE_ALIGN if by_columns else SPLIT_MIN_EXAMPLES
+    half = aflat.shape[0] // 2
     split_before = False  # the barrier after the transposes is the first meeting
+    ex_before = False  # the step before was split by examples
+    met = False  # the threads met since the deltas were computed
     for start in range(lo, hi, m):
         r = min(m, n - start)
         rows = perm[start:start + r]
         own[0] = -eta / r
         neg_step = own[0]
+        # Outputs in two buffers, by turns: without a meeting between the
+        # input layer's update and the next mini-batch's forward pass, a
+        # thread may write the next outputs while another still reads these
+        # (thread 0's update of the next layer).
+        par = (start // m) % 2
+        af = aflat[par * half:(par + 1) * half]
         # The mini-batch's targets, rows of Y in shuffled order, are cache
         # misses that BP1 waited for one example at a time: ask for them now,
         # during the forward pass.
         for i in range(r):
             _prefetch(Y[rows[i]], r - r)
         for s in range(2 * L + 1):
-            phase, l, nblk, by_examples = _step_plan(s, L, sizes, r, nthr, sparse)
+            phase, l, nblk, by_examples = _step_plan(s, L, sizes, r, nthr, ex_min)
             if s == 2 * L and sparse:
                 # a step of its own before the sparse input layer's update:
-                # its bias step and D *= -eta/r, on thread 0
-                if nthr > 1 and split_before:
-                    _barrier(sync, nthr)
-                if t == 0:
-                    _scale_input_delta(_layer_view(dflat, sizes, 0, m), r,
-                                       _layer_view(bflat, sizes, 0, 1)[0], neg_step)
+                # its bias step and D *= -eta/r, by the threads that update
+                # its columns, else on thread 0 after all have met
+                D0 = _layer_view(dflat, sizes, 0, m)
+                b0 = _layer_view(bflat, sizes, 0, 1)[0]
+                if by_columns:
+                    if nthr > 1 and not met:
+                        _barrier(sync, nthr)
+                        met = True
+                    if nblk == 1:  # on contiguous rows (a loop LLVM vectorises)
+                        _scale_input_delta(D0, r, b0, neg_step)
+                    elif t < nblk:
+                        _, _, _, _, j0, j1 = _sparse_blocks(sp[4], sizes[1], r, nblk, t)
+                        j1 = min(j1, sizes[1])
+                        _scale_input_delta(D0[:, j0:j1], r, b0[j0:j1], neg_step)
+                else:
+                    if nthr > 1 and split_before:
+                        _barrier(sync, nthr)
+                    if t == 0:
+                        _scale_input_delta(D0, r, b0, neg_step)
                 split_before = False
-            # The sparse input layer split by WT's columns needs no meeting
-            # between its update and the next mini-batch's forward pass: each
-            # thread reads back only the columns it wrote itself.
-            own_columns = s == 0 and sparse and _sparse_by_columns(sp[4], sizes[1])
-            if nthr > 1 and (nblk > 1 or split_before) and not own_columns:
-                _barrier(sync, nthr)
+            if nthr > 1:
+                if by_columns and (s == 0 or (s == 2 * L and met)):
+                    # each thread's own columns of the input layer, its
+                    # deltas complete since the threads last met
+                    pass
+                elif by_examples and ex_before:
+                    # the same examples as the step before: each thread
+                    # reads only the outputs it computed itself
+                    pass
+                elif nblk > 1 or split_before:
+                    _barrier(sync, nthr)
+                    met = s > L
             if t < nblk:
                 _step_block(phase, by_examples, l, X, sp, sparse, Y, rows, ident, r, sizes,
-                            wflat, bflat, aflat, dflat, m, cost_kind, t, nblk, decay,
+                            wflat, bflat, af, dflat, m, cost_kind, t, nblk, decay,
                             neg_step, zero, P)
             split_before = nblk > 1
+            ex_before = by_examples
+            if s == L:
+                met = False
 
 
 @fjit
@@ -1690,8 +1881,9 @@ def train_epoch_fused(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dfl
     ``_forward_input_sparse``; ``WT`` is (n_in, n_out or more) scratch, zero
     beyond column n_out). ``Y``: (n, n_out) targets. ``sizes``: int64
     neurons per layer. ``wflat``/``bflat``: every layer's weights/biases, packed in layer order (see
-    ``_weights_view``), updated in place. ``aflat``/``dflat``: scratch for
-    every layer's (m, sizes[l+1]) outputs and deltas. ``ident``: arange(m).
+    ``_weights_view``), updated in place. ``aflat``: scratch for every
+    layer's (m, sizes[l+1]) outputs twice over (two halves, used by turns);
+    ``dflat``: for their deltas, once. ``ident``: arange(m).
     ``cost_kind``: 0 quadratic, 1 cross-entropy. ``scal``: length-2 scratch
     in the arrays' dtype, so the scalars the inner loops use have the arrays'
     dtype.
@@ -1700,8 +1892,9 @@ def train_epoch_fused(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dfl
     one zeroed ``sync`` (int64, length 8); ``nthr = 1``, ``t = 0`` trains
     alone. With more than one, each large layer's neurons are split into
     ``nthr`` blocks (forward pass and fused update), one per thread, and from
-    ``SPLIT_MIN_EXAMPLES`` examples on, the other forward passes and the
-    deltas are split by examples (see ``_train_segment``). Every value is
+    ``SPLIT_MIN_EXAMPLES`` examples on (ten, with a sparse input layer split
+    by columns), the other forward passes and the deltas are split by
+    examples (see ``_train_segment``). Every value is
     computed by the same code for any ``nthr`` (see ``FORWARD_ALIGN``,
     ``EXAMPLE_ALIGN``), so the result does not depend on the thread count,
     bit for bit; a thread that waits too long for its partners (``_gather``)
@@ -1710,12 +1903,14 @@ def train_epoch_fused(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dfl
     leave, t, nthr = _join_team(sync, t, nthr)
     if leave:
         return
+    if sparse:
+        sp = (sp[0], sp[1], sp[2], sp[3], _wt_view(sp[4], sizes[1], nthr))
     n = Y.shape[0]
     decay = 1.0 - eta * lmbda / n
     if t == 0:
         scal[0] = 0.0
         if sparse:
-            _transpose_into(_weights_view(wflat, sizes, 0), sp[4])
+            _pack_wt(_weights_view(wflat, sizes, 0), sp[4])
     if nthr > 1:
         _barrier(sync, nthr)
     _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, decay,
@@ -1723,7 +1918,7 @@ def train_epoch_fused(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dfl
     if nthr > 1:
         _barrier(sync, nthr)
     if t == 0 and sparse:
-        _transpose_into(sp[4], _weights_view(wflat, sizes, 0))
+        _unpack_wt(sp[4], _weights_view(wflat, sizes, 0))
 
 
 #: rows per block when a whole data set is pushed forward
@@ -1753,7 +1948,7 @@ def forward_rows_fused(X, sp, sparse, sizes, wflat, bflat, out, scal, t, nthr, s
     zero = scal[0]
     if t == 0:
         if sparse:
-            _transpose_into(_weights_view(wflat, sizes, 0), sp[4])
+            _pack_wt(_weights_view(wflat, sizes, 0), sp[4])
         _atomic_add(sync, 5, 1)  # WT is ready
         if _atomic_load(sync, 7) > 0:
             _wake_all(sync, 5)
@@ -1778,7 +1973,8 @@ def forward_rows_fused(X, sp, sparse, sizes, wflat, bflat, out, scal, t, nthr, s
             # The callees get the argument types train_epoch_fused gives them
             # (int64 bounds, a sliced output), so each is compiled once.
             if l == 0 and sparse:
-                _forward_input_sparse(sp, rows, r - r, r, r - r, sp[4].shape[1], b, nxt, zero)
+                _forward_input_sparse(sp, rows, r - r, r, r - r,
+                                      _wt_dims(sp[4], sizes[1])[1], b, nxt, zero)
             else:  # one call site for every layer: one inlined copy to compile
                 _forward_layer(a, rows if l == 0 else ident, r, _weights_view(wflat, sizes, l),
                                b, nxt[:, 0:sizes[l + 1]], zero)

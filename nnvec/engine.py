@@ -32,7 +32,7 @@ from numpy.typing import DTypeLike
 
 from . import _kernels, _numpy_kernels
 from . import _validation as V
-from ._aligned import empty_aligned, zeros_aligned
+from ._aligned import LINE_BYTES, empty_aligned, zeros_aligned
 from ._registry import register
 from ._threads import Team, available_cores, numba_pool_size, prediction_team, shared_governor
 from .config import (
@@ -333,7 +333,11 @@ class Network(BaseNetwork):
         m = min(m, len(X))
         if self._use_fused(m):
             rows = m * sum(self.sizes[1:])  # every layer's (m, n_l) outputs, packed
-            self._fused = (np.array(self.sizes, np.int64), empty_aligned(rows, self.dtype),
+            # Outputs twice (the kernel alternates between two buffers, the
+            # second also on a cache line), deltas once.
+            per_line = LINE_BYTES // np.dtype(self.dtype).itemsize
+            outputs = 2 * (-(-rows // per_line) * per_line)
+            self._fused = (np.array(self.sizes, np.int64), empty_aligned(outputs, self.dtype),
                            empty_aligned(rows, self.dtype), np.zeros(2, self.dtype),
                            0 if self.cost is QuadraticCost else 1, np.arange(m),
                            _kernel_inputs(X, self.sizes, self.dtype))

@@ -213,12 +213,17 @@ def test_sparse_update_float32_matches_the_dense_rows(n_hidden):
 
 @pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs numba's pool of 2 threads")
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_bit_identical_for_any_thread_count(sparse_mnist, dtype):
+# From m = 10 the steps between the input layer's forward pass and its update
+# are split by examples (5 + 5; 23: 10 + 13, and a last mini-batch of 5 that
+# is not), and the threads do not meet around the input layer's update.
+@pytest.mark.parametrize("sizes, m", [([784, 30, 10], 7), ([784, 30, 10], 10),
+                                      ([784, 30, 10], 23), ([784, 30, 20, 10], 10)])
+def test_bit_identical_for_any_thread_count(sparse_mnist, dtype, sizes, m):
     (S, y), _, _ = sparse_mnist
     runs = []
     for threads in (1, 2, None):
-        net = nnvec.Network([784, 30, 10], seed=0, threads=threads, dtype=dtype)
-        net.fit(S[:1500], y[:1500], epochs=2, batch_size=7, eta=3.0, lmbda=1.0)
+        net = nnvec.Network(sizes, seed=0, threads=threads, dtype=dtype)
+        net.fit(S[:1500], y[:1500], epochs=2, batch_size=m, eta=3.0, lmbda=1.0)
         runs.append(net.weights + net.biases)
     for other in runs[1:]:
         assert all(np.array_equal(a, b) for a, b in zip(runs[0], other))
@@ -242,7 +247,8 @@ def test_column_split_is_bit_identical_at_every_width(dtype, n_hidden):
 
 
 @pytest.mark.parametrize("n_out", [13, 30])
-def test_sparse_update_by_row_ranges_equals_the_whole(n_out):
+@pytest.mark.parametrize("nthr", [1, 2])  # WT's layout: rows of whole width, or blocks
+def test_sparse_update_by_row_ranges_equals_the_whole(n_out, nthr):
     # the update of rows [0, a) and then [a, n_in) is the update of all rows,
     # bit for bit, for either column half (the cursors skip to row a)
     img = awkward_images(9, 700, seed=8)
@@ -251,24 +257,56 @@ def test_sparse_update_by_row_ranges_equals_the_whole(n_out):
     D = rng.standard_normal((9, n_out))
     rows = np.array([4, 0, 8, 1, 3, 7, 2, 6, 5])
     _, sp, _ = _kernel_inputs(S, [700, n_out, 4], np.float64)
-    WT0 = rng.standard_normal(sp[4].shape)
+    width = sp[4].shape[1]
+    sp = sp[:4] + (K._wt_view(sp[4], n_out, nthr),)
+    WT = sp[4]
+    WT0 = rng.standard_normal((700, width))  # the logical matrix
     WT0[:, n_out:] = 0.0
-    for j0, j1 in ((0, 16), (16, sp[4].shape[1])):
-        sp[4][...] = WT0
+    for j0, j1 in ((0, 16), (16, width)):
+        K.inplace_set_wt(WT, WT0)
         K._update_input_sparse(D, sp, rows, 9, 0, 700, j0, j1, 0.99)
-        whole = sp[4].copy()
-        sp[4][...] = WT0
+        whole = K.wt_logical(WT, 700)
+        K.inplace_set_wt(WT, WT0)
         for k0, k1 in ((0, 300), (300, 555), (555, 700)):
             K._update_input_sparse(D, sp, rows, 9, k0, k1, j0, j1, 0.99)
-        assert np.array_equal(sp[4], whole)
+        assert np.array_equal(K.wt_logical(WT, 700), whole)
         changed = whole != WT0
         assert changed[:, j0:min(j1, n_out)].any() == (j0 < n_out)  # 13: 16 columns in all
         assert not changed[:, :j0].any() and not changed[:, min(j1, n_out):].any()
     dense = img.astype(np.float64) / 255.0
-    sp[4][...] = WT0
-    K._update_input_sparse(D, sp, rows, 9, 0, 700, 0, sp[4].shape[1], 1.0)
+    K.inplace_set_wt(WT, WT0)
+    K._update_input_sparse(D, sp, rows, 9, 0, 700, 0, width, 1.0)
     expect = WT0[:, :n_out] + dense[rows].T @ D
-    np.testing.assert_allclose(sp[4][:, :n_out], expect, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(K.wt_logical(WT, 700)[:, :n_out], expect, rtol=1e-12,
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_out", [5, 30, 40, 70])
+def test_wt_layouts_round_trip_and_give_threads_blocks_of_their_own(dtype, n_out):
+    lanes = K.VEC_BYTES // np.dtype(dtype).itemsize
+    line = K.SPARSE_ROW_BYTES // np.dtype(dtype).itemsize
+    width = -(-n_out // line) * line
+    W = np.random.default_rng(0).standard_normal((n_out, 50)).astype(dtype)
+    for nthr in (1, 2):
+        WT = np.zeros((50, width), dtype)
+        view = K._wt_view(WT, n_out, nthr)
+        assert np.shares_memory(view, WT) and view.size == WT.size
+        if nthr > 1 and n_out <= K.SPARSE_UPDATE_VECTORS * lanes:  # split by columns
+            assert view.shape == (width // line * 50, line)
+        else:
+            assert view.shape == (50, width)
+        K._pack_wt(W, view)
+        M = K.wt_logical(view, 50)
+        assert M.shape == (50, width)
+        assert np.array_equal(M[:, :n_out], W.T) and not M[:, n_out:].any()
+        assert K._wt_dims(view, n_out) == (50, width)
+        back = np.zeros_like(W)
+        K._unpack_wt(view, back)
+        assert np.array_equal(back, W)
+        again = np.zeros_like(view)
+        K.inplace_set_wt(again, M)
+        assert np.array_equal(again, view)
 
 
 def test_transposed_weights_start_on_a_cache_line():
