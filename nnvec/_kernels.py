@@ -677,20 +677,23 @@ SPARSE_ROW_BYTES = 64
 SPARSE_PREFETCH = 256
 
 # WT's layout. Logically WT is (n_in, width), width = n_out padded to
-# SPARSE_ROW_BYTES, and the engine allocates it so. When several threads
-# split its columns (``_sparse_by_columns``), each kernel call stores it in
-# blocks of one line of columns instead, each block all n_in rows of those
-# columns: a (n_blocks * n_in, line) view of the same memory (``_wt_view``),
-# so each thread's columns lie in memory of their own. In rows of whole width
-# each thread's columns were the first or second half of every row, and with
-# both threads at work their updates ran at 17-25 cycles a pixel against
-# 9-13 with a whole array each (in other spells of the host the difference
-# was small; benchmarks/results/2026-11-28/wt-blocks-twelfth.txt). One
-# thread, and wider layers, keep rows of whole width: one thread summing a
-# pixel's row from four blocks was slower. Either way the logical element
-# (k, j) is at ``WT[(j // S) * n_in + k, j % S]``, S = WT.shape[1]
-# (``_wt_dims``); the weights are copied into WT at the start of each call
-# and back at its end, so each call may take its own layout.
+# SPARSE_ROW_BYTES, and the engine allocates it so. For layers whose columns
+# threads split (``_sparse_by_columns``) training stores it in blocks of one
+# line of columns instead, each block all n_in rows of those columns: a
+# (n_blocks * n_in, line) view of the same memory (``_wt_view``), so each
+# thread's columns lie in memory of their own. In rows of whole width each
+# thread's columns were the first or second half of every row, and with both
+# threads at work their updates ran at 17-25 cycles a pixel against 9-13
+# with a whole array each (in other spells of the host the difference was
+# small; benchmarks/results/2026-11-28/wt-blocks-twelfth.txt). One thread
+# uses the blocks too, though it runs about 10% slower on them than on rows:
+# with rows for one thread and blocks for two, each change of thread count
+# moved the weights into the other layout, the governor's short probes of
+# two threads read them slower than they run, and the default stayed on one
+# thread. Wider layers, and prediction (split by examples), keep rows of
+# whole width. Either way the logical element (k, j) is at
+# ``WT[(j // S) * n_in + k, j % S]``, S = WT.shape[1] (``_wt_dims``); the
+# weights are copied into WT at the start of each call and back at its end.
 
 
 def wt_logical(WT, n_in):
@@ -1070,10 +1073,11 @@ def _forward_input_sparse(sp, rows, i0, i1, j0, j1, b, Out, zero):
 
 
 @fjit
-def _wt_view(WT, n_out, nthr):
-    """WT (allocated (n_in, width)) in the layout a call on ``nthr`` threads uses."""
+def _wt_view(WT, n_out):
+    """WT (allocated (n_in, width)) in the layout training uses: blocks of one
+    line of columns for layers whose columns threads split, else as it is."""
     S = WT.shape[1]
-    if nthr > 1 and _sparse_by_columns(WT, n_out):
+    if _sparse_by_columns(WT, n_out):
         S = SPARSE_ROW_BYTES // WT.itemsize
     return WT.reshape((WT.size // S, S))
 
@@ -1103,12 +1107,12 @@ def _sparse_blocks(WT, n_out, r, nblk, t):
     vectors (one cache line), for both the forward pass and the update: each
     thread reads and writes only its own columns, and with WT on whole lines
     (``_aligned.zeros_aligned``) in blocks of one line of columns
-    (``_wt_view``) those lines stay in its own core's caches. Split by examples (forward) and rows (update) instead,
-    every mini-batch moved the rows the other thread had just updated from
-    core to core: two threads were no faster than one at [784, 30, 10],
-    m = 10. Wider layers keep that split: their wide-row loops, run by both
-    threads over every pixel for half the columns, were 13% slower per
-    epoch at [784, 100, 10].
+    (``_wt_view``) those lines stay in its own core's caches. Split by
+    examples (forward) and rows (update) instead, every mini-batch moved the
+    rows the other thread had just updated from core to core: two threads
+    were no faster than one at [784, 30, 10], m = 10. Wider layers keep
+    that split: their wide-row loops, run by both threads over every pixel
+    for half the columns, were 13% slower per epoch at [784, 100, 10].
     """
     lanes: int = _vec_lanes(WT)
     n_in, width = _wt_dims(WT, n_out)
@@ -1904,7 +1908,7 @@ def train_epoch_fused(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dfl
     if leave:
         return
     if sparse:
-        sp = (sp[0], sp[1], sp[2], sp[3], _wt_view(sp[4], sizes[1], nthr))
+        sp = (sp[0], sp[1], sp[2], sp[3], _wt_view(sp[4], sizes[1]))
     n = Y.shape[0]
     decay = 1.0 - eta * lmbda / n
     if t == 0:

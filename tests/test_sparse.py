@@ -247,8 +247,8 @@ def test_column_split_is_bit_identical_at_every_width(dtype, n_hidden):
 
 
 @pytest.mark.parametrize("n_out", [13, 30])
-@pytest.mark.parametrize("nthr", [1, 2])  # WT's layout: rows of whole width, or blocks
-def test_sparse_update_by_row_ranges_equals_the_whole(n_out, nthr):
+@pytest.mark.parametrize("blocks", [False, True])  # WT's layout: rows of whole width, or blocks
+def test_sparse_update_by_row_ranges_equals_the_whole(n_out, blocks):
     # the update of rows [0, a) and then [a, n_in) is the update of all rows,
     # bit for bit, for either column half (the cursors skip to row a)
     img = awkward_images(9, 700, seed=8)
@@ -258,7 +258,8 @@ def test_sparse_update_by_row_ranges_equals_the_whole(n_out, nthr):
     rows = np.array([4, 0, 8, 1, 3, 7, 2, 6, 5])
     _, sp, _ = _kernel_inputs(S, [700, n_out, 4], np.float64)
     width = sp[4].shape[1]
-    sp = sp[:4] + (K._wt_view(sp[4], n_out, nthr),)
+    if blocks:
+        sp = sp[:4] + (K._wt_view(sp[4], n_out),)
     WT = sp[4]
     WT0 = rng.standard_normal((700, width))  # the logical matrix
     WT0[:, n_out:] = 0.0
@@ -288,14 +289,15 @@ def test_wt_layouts_round_trip_and_give_threads_blocks_of_their_own(dtype, n_out
     line = K.SPARSE_ROW_BYTES // np.dtype(dtype).itemsize
     width = -(-n_out // line) * line
     W = np.random.default_rng(0).standard_normal((n_out, 50)).astype(dtype)
-    for nthr in (1, 2):
-        WT = np.zeros((50, width), dtype)
-        view = K._wt_view(WT, n_out, nthr)
-        assert np.shares_memory(view, WT) and view.size == WT.size
-        if nthr > 1 and n_out <= K.SPARSE_UPDATE_VECTORS * lanes:  # split by columns
-            assert view.shape == (width // line * 50, line)
-        else:
-            assert view.shape == (50, width)
+    WT = np.zeros((50, width), dtype)
+    blocked = K._wt_view(WT, n_out)
+    assert np.shares_memory(blocked, WT) and blocked.size == WT.size
+    if n_out <= K.SPARSE_UPDATE_VECTORS * lanes:  # split by columns: a block per line
+        assert blocked.shape == (width // line * 50, line)
+    else:
+        assert blocked.shape == (50, width)
+    for view in (WT, blocked):  # rows of whole width (prediction), training's layout
+        WT[...] = 0.0  # padding columns are zero, as the engine allocates WT
         K._pack_wt(W, view)
         M = K.wt_logical(view, 50)
         assert M.shape == (50, width)

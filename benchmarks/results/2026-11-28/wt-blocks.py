@@ -8,7 +8,7 @@ thread runs the forward pass and then the update (``_forward_input_sparse``,
 shuffled order, thread 0 on columns 0-15, thread 1 on columns 16-31, at once.
 WT as rows of whole width shared by both (each thread's columns half of
 every 256-byte row), as two arrays of whole rows (one per thread: nothing
-shared), and in blocks of one line (``_wt_view`` for two threads). Cycles
+shared), and in blocks of one line (``_wt_view``, as training stores it). Cycles
 (the time-stamp counter) per non-zero pixel, median of 3, three rounds.
 """
 
@@ -44,9 +44,9 @@ def main():
     lut = (np.arange(256) / 255.0).astype(np.float64)
     W = np.random.default_rng(1).random((30, 784)) * 1e-3
 
-    def wt(nthr):
+    def wt(blocks):
         WT = zeros_aligned((784, 32), np.float64, K.SPARSE_ROW_BYTES)
-        view = K._wt_view(WT, 30, nthr)
+        view = K._wt_view(WT, 30) if blocks else WT
         K._pack_wt(W, view)
         return (S.indptr, S.steps, S.vals, lut, view)
 
@@ -62,7 +62,7 @@ def main():
         return np.concatenate([c / npix for c in cycs])
 
     for rnd in range(3):
-        rows, rows2, blocks = wt(1), wt(1), wt(2)
+        rows, rows2, blocks = wt(False), wt(False), wt(True)
         for name, sps in (("rows, shared", [rows, rows]), ("rows, one array each", [rows, rows2]),
                           ("blocks of a line, shared", [blocks, blocks])):
             both(sps)
