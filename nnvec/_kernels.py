@@ -1813,11 +1813,12 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
         rows = perm[start:start + r]
         own[0] = -eta / r
         neg_step = own[0]
-        # Outputs in two buffers, by turns: without a meeting between the
-        # input layer's update and the next mini-batch's forward pass, a
-        # thread may write the next outputs while another still reads these
-        # (thread 0's update of the next layer).
-        par = (start // m) % 2
+        # Outputs in two buffers, by turns, where the threads do not meet
+        # between the input layer's update and the next mini-batch's forward
+        # pass: a thread may then write the next outputs while another still
+        # reads these (thread 0's update of the next layer). Elsewhere one
+        # buffer, the smaller footprint in cache.
+        par = (start // m) % 2 if by_columns else 0
         af = aflat[par * half:(par + 1) * half]
         # The mini-batch's targets, rows of Y in shuffled order, are cache
         # misses that BP1 waited for one example at a time: ask for them now,
