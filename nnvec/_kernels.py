@@ -1155,9 +1155,10 @@ def _sparse_row_updates(typingctx, WT, D, steps, vals, lut, i, cursor, p1, k1, j
     or at the first entry in a column k >= k1, storing where it stopped in
     ``cursor[i]`` for the next call. The deltas are held in (at most
     ``SPARSE_UPDATE_VECTORS``) vector registers, the last vector padded with
-    zeros: WT's padding columns get fma(0, x, 0) = 0 and stay zero. WT's
-    element (k, j) is the logical one, in either layout (``_wt_view``;
-    ``n_in`` its logical rows).
+    zeros: WT's padding columns get fma(0, x, 0) = 0 and stay zero. WT in
+    blocks of one line of columns, as training stores these layers
+    (``_wt_view``; ``n_in`` its logical rows); its element (k, j) is the
+    logical one.
     """
     def codegen(context, builder, sig, args):
         WT, D, i, cursor, p1, k1, j0, j1, n_in = args[:2] + args[5:]
@@ -1173,12 +1174,8 @@ def _sparse_row_updates(typingctx, WT, D, steps, vals, lut, i, cursor, p1, k1, j
                             lanes)
         cols = [builder.add(j0, ir.Constant(i64, c * vty.count))
                 for c in range(SPARSE_UPDATE_VECTORS)]
-        # the vectors past nvec are never touched: "one block" asks about the first nvec
-        where = _wt_places(context, builder, wty, WT, j0, SPARSE_UPDATE_VECTORS, vty, n_in)
-        last = builder.add(j0, builder.mul(nvec, lanes))
-        S = cgutils.unpack_tuple(builder, context.make_array(wty)(context, builder, WT).shape,
-                                 2)[1]
-        where = (builder.icmp_signed("<=", last, S),) + where[1:]
+        # WT in blocks (training's layout for these layers): one loop to compile
+        _, _, far = _wt_places(context, builder, wty, WT, j0, SPARSE_UPDATE_VECTORS, vty, n_in)
         deltas = []
         for c in range(SPARSE_UPDATE_VECTORS):
             slot = cgutils.alloca_once_value(builder, ir.Constant(vty, None))
@@ -1224,7 +1221,7 @@ def _sparse_row_updates(typingctx, WT, D, steps, vals, lut, i, cursor, p1, k1, j
             builder.branch(head)
             builder.position_at_end(done)
 
-        _emit_both(builder, where, emit)
+        emit(far())
         builder.store(builder.load(p_slot), p_at)
         builder.store(builder.load(k_slot), k_at)
         return context.get_dummy_value()
@@ -1238,7 +1235,9 @@ def _update_input_sparse(D, sp, rows, r, k0, k1, j0, j1, decay):
 
     Each example adds ``D[i, j] * x_k`` (``D`` already scaled by ``-eta/r``)
     into row k of WT for its non-zero pixels; the other products are exactly 0.
-    WT's padding columns stay zero.
+    WT's padding columns stay zero. WT in training's layout (``_wt_view``):
+    blocks of one line of columns for layers of up to SPARSE_UPDATE_VECTORS
+    vectors, rows of whole width for wider ones.
     """
     indptr, steps, vals, lut, WT = sp
     n_out = D.shape[1]

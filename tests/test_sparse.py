@@ -247,8 +247,7 @@ def test_column_split_is_bit_identical_at_every_width(dtype, n_hidden):
 
 
 @pytest.mark.parametrize("n_out", [13, 30])
-@pytest.mark.parametrize("blocks", [False, True])  # WT's layout: rows of whole width, or blocks
-def test_sparse_update_by_row_ranges_equals_the_whole(n_out, blocks):
+def test_sparse_update_by_row_ranges_equals_the_whole(n_out):
     # the update of rows [0, a) and then [a, n_in) is the update of all rows,
     # bit for bit, for either column half (the cursors skip to row a)
     img = awkward_images(9, 700, seed=8)
@@ -258,8 +257,7 @@ def test_sparse_update_by_row_ranges_equals_the_whole(n_out, blocks):
     rows = np.array([4, 0, 8, 1, 3, 7, 2, 6, 5])
     _, sp, _ = _kernel_inputs(S, [700, n_out, 4], np.float64)
     width = sp[4].shape[1]
-    if blocks:
-        sp = sp[:4] + (K._wt_view(sp[4], n_out),)
+    sp = sp[:4] + (K._wt_view(sp[4], n_out),)  # training's layout: blocks of a line
     WT = sp[4]
     WT0 = rng.standard_normal((700, width))  # the logical matrix
     WT0[:, n_out:] = 0.0
