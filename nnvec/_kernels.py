@@ -1310,27 +1310,21 @@ def _update_input_sparse_wide(D, sp, rows, r, k0, k1, j0, j1):
 
 
 @fjit
-def _pack_wt(W, WT):
-    """WT = W.T in WT's layout (``_wt_view``); its padding columns are not written."""
+def _wt_copy(W, WT, into_wt):
+    """WT = W.T in WT's layout (``_wt_view``) when ``into_wt``, else W = WT.T.
+
+    WT's padding columns are neither read nor written.
+    """
     n_out, n_in = W.shape
     S = WT.shape[1]
     for j in range(n_out):
         q = (j // S) * n_in
         c = j % S
         for k in range(n_in):
-            WT[q + k, c] = W[j, k]
-
-
-@fjit
-def _unpack_wt(WT, W):
-    """W = WT.T, WT in its layout (``_wt_view``)."""
-    n_out, n_in = W.shape
-    S = WT.shape[1]
-    for j in range(n_out):
-        q = (j // S) * n_in
-        c = j % S
-        for k in range(n_in):
-            W[j, k] = WT[q + k, c]
+            if into_wt:
+                WT[q + k, c] = W[j, k]
+            else:
+                W[j, k] = WT[q + k, c]
 
 
 # ---- the network's arrays as three flat buffers ---------------------------
@@ -1914,7 +1908,7 @@ def train_epoch_fused(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dfl
     if t == 0:
         scal[0] = 0.0
         if sparse:
-            _pack_wt(_weights_view(wflat, sizes, 0), sp[4])
+            _wt_copy(_weights_view(wflat, sizes, 0), sp[4], True)
     if nthr > 1:
         _barrier(sync, nthr)
     _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, decay,
@@ -1922,7 +1916,7 @@ def train_epoch_fused(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dfl
     if nthr > 1:
         _barrier(sync, nthr)
     if t == 0 and sparse:
-        _unpack_wt(sp[4], _weights_view(wflat, sizes, 0))
+        _wt_copy(_weights_view(wflat, sizes, 0), sp[4], False)
 
 
 #: rows per block when a whole data set is pushed forward
@@ -1952,7 +1946,7 @@ def forward_rows_fused(X, sp, sparse, sizes, wflat, bflat, out, scal, t, nthr, s
     zero = scal[0]
     if t == 0:
         if sparse:
-            _pack_wt(_weights_view(wflat, sizes, 0), sp[4])
+            _wt_copy(_weights_view(wflat, sizes, 0), sp[4], True)
         _atomic_add(sync, 5, 1)  # WT is ready
         if _atomic_load(sync, 7) > 0:
             _wake_all(sync, 5)

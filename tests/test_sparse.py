@@ -296,13 +296,13 @@ def test_wt_layouts_round_trip_and_give_threads_blocks_of_their_own(dtype, n_out
         assert blocked.shape == (50, width)
     for view in (WT, blocked):  # rows of whole width (prediction), training's layout
         WT[...] = 0.0  # padding columns are zero, as the engine allocates WT
-        K._pack_wt(W, view)
+        K._wt_copy(W, view, True)
         M = K.wt_logical(view, 50)
         assert M.shape == (50, width)
         assert np.array_equal(M[:, :n_out], W.T) and not M[:, n_out:].any()
         assert K._wt_dims(view, n_out) == (50, width)
         back = np.zeros_like(W)
-        K._unpack_wt(view, back)
+        K._wt_copy(back, view, False)
         assert np.array_equal(back, W)
         again = np.zeros_like(view)
         K.inplace_set_wt(again, M)

@@ -54,7 +54,7 @@ def main():
     def wt(blocks):
         WT = zeros_aligned((784, 32), np.float64, K.SPARSE_ROW_BYTES)
         view = K._wt_view(WT, 30) if blocks else WT
-        K._pack_wt(W, view)
+        K._wt_copy(W, view, True)
         return (S.indptr, S.steps, S.vals, lut, view)
 
     def both(sps):
