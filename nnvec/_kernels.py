@@ -720,6 +720,9 @@ def inplace_set_wt(WT, M):
 
 #: bytes per vector: AVX2's 32 (an AVX-512 or NEON machine splits or widens them)
 VEC_BYTES = 32
+# WT's blocks (``_wt_view``) are one line of SPARSE_ROW_BYTES, and the loops
+# that address them (``_wt_places``) take each block to hold two vectors.
+assert SPARSE_ROW_BYTES == 2 * VEC_BYTES
 
 
 def _vector_type(context, dtype):
