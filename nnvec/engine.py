@@ -333,8 +333,10 @@ class Network(BaseNetwork):
         m = min(m, len(X))
         if self._use_fused(m):
             rows = m * sum(self.sizes[1:])  # every layer's (m, n_l) outputs, packed
-            # Outputs twice (the kernel alternates between two buffers, the
-            # second also on a cache line), deltas once.
+            # Outputs twice (with a sparse input layer split by columns the
+            # kernel alternates between two buffers; elsewhere it uses the
+            # first: a few bytes per example and neuron, one rule to keep),
+            # the second also on a cache line; deltas once.
             per_line = LINE_BYTES // np.dtype(self.dtype).itemsize
             outputs = 2 * (-(-rows // per_line) * per_line)
             self._fused = (np.array(self.sizes, np.int64), empty_aligned(outputs, self.dtype),
