@@ -27,6 +27,74 @@ from numba.extending import intrinsic, overload
 #: per-example reference to 1e-12, and the sigmoid relies on IEEE inf/0.
 _JIT = dict(nogil=True, cache=True, fastmath=False, error_model="numpy")
 jit = numba.njit(**_JIT)
+#: the bodies of kernels compiled twice over (see ``_prefer_512_bit``)
+_jit_inline = numba.njit(inline="always", **_JIT)
+
+
+# ---- 512-bit vectors where the CPU has them ----
+# LLVM's tuning for AVX-512 CPUs asks its vectoriser for 256-bit vectors
+# ("prefer-256-bit"), so on such a CPU numba's loops ran in half the width
+# that numpy's BLAS and the peers use. A function attribute lifts that for
+# nnvec's kernels alone (other numba code in the process keeps LLVM's
+# choice): a kernel that calls ``_prefer_512_bit()`` is compiled with
+# "prefer-vector-width"="512", and the register panels compiled into it
+# (``_update_panel``, ``_delta_panel``) take 512-bit vectors too. The dense
+# layers' kernels have such ``_v512`` twins, and so have the two fused entry
+# points (``train_epoch_fused_v512``, ``forward_rows_fused_v512``), which call
+# only the twins. The engine runs them for networks with a large dense layer
+# (``config.WIDE_MIN_WEIGHTS``), and the usual kernels for the others: the
+# CPU clocks down while it runs 512-bit multiply-adds, and the chapter-1
+# network on SparseImages (small dense layers, a sparse input layer in
+# 256-bit code) ran 5-8% slower with them. A network compiles only the entry
+# it runs. Where the CPU has no AVX-512 nothing is marked, and each twin is
+# the same code as the usual kernel.
+
+
+def _cpu_has_avx512():
+    """Whether numba compiles for a CPU with AVX-512 (numba's own view: it
+    honours ``NUMBA_CPU_NAME``/``NUMBA_CPU_FEATURES``). numba keys its on-disk
+    cache on the CPU's features too, so a kernel compiled for one kind of CPU
+    is never loaded on the other."""
+    from numba.core import codegen, config
+
+    features = config.CPU_FEATURES  # type: ignore[attr-defined]
+    if features is None:
+        features = codegen.get_host_cpu_features()
+    return "+avx512f" in features.split(",")
+
+
+#: the CPU has AVX-512: the ``_v512`` kernels use it
+AVX512 = _cpu_has_avx512()
+
+
+class _Prefer512BitAttributes(ir.values.FunctionAttributes):
+    def __bool__(self):  # llvmlite writes no attributes for an empty set
+        return True
+
+    def _to_list(self, ret_type):
+        return super()._to_list(ret_type) + ['"prefer-vector-width"="512"']
+
+
+@intrinsic
+def _prefer_512_bit(typingctx):
+    """Compile the calling kernel for 512-bit vectors where the CPU has them (see above)."""
+    def codegen(context, builder, sig, args):
+        fn = builder.function
+        old = fn.attributes
+        if AVX512 and not isinstance(old, _Prefer512BitAttributes):
+            marked = _Prefer512BitAttributes()
+            set.update(marked, old)  # already checked by add()
+            marked.alignstack = old.alignstack
+            marked.personality = old.personality
+            fn.attributes = marked
+        return context.get_dummy_value()
+    return types.none(), codegen
+
+
+def _panel_bytes(builder):
+    """Bytes per vector of a register panel compiled into the function
+    ``builder`` builds: 64 in one marked by ``_prefer_512_bit``, else ``VEC_BYTES``."""
+    return 64 if isinstance(builder.function.attributes, _Prefer512BitAttributes) else VEC_BYTES
 
 
 # ---- the sigmoid: exp written out, so that loops of sigmoids vectorise ----
@@ -286,8 +354,8 @@ UPDATE_NEURONS = 6
 UPDATE_PREFETCH = 4
 
 
-@jit
-def _inplace_sigmoid(Out, i0, i1, j0, j1):
+@_jit_inline
+def _inplace_sigmoid_body(Out, i0, i1, j0, j1):
     """Out[i, j] = sigmoid(Out[i, j]) for i0 <= i < i1, j0 <= j < j1.
 
     ``Out`` C-contiguous, so LLVM vectorises the inner loop: it runs from
@@ -306,8 +374,21 @@ def _inplace_sigmoid(Out, i0, i1, j0, j1):
             row[j] = _sigmoid_scalar(row[j])
 
 
-@fjit
-def _forward_layer(A, rows, r, W, b, Out, zero):
+@jit
+def _inplace_sigmoid(Out, i0, i1, j0, j1):
+    """``_inplace_sigmoid_body`` in the CPU's usual vector width."""
+    _inplace_sigmoid_body(Out, i0, i1, j0, j1)
+
+
+@jit
+def _inplace_sigmoid_v512(Out, i0, i1, j0, j1):
+    """``_inplace_sigmoid_body`` in 512-bit vectors, where the CPU has them (``_prefer_512_bit``)."""
+    _prefer_512_bit()
+    _inplace_sigmoid_body(Out, i0, i1, j0, j1)
+
+
+@_fjit_inline
+def _forward_layer_body(A, rows, r, W, b, Out, zero):
     """Out[i, j] = b[j] + W[j] . A[rows[i]] for i < r (z; the caller applies the sigmoid).
 
     ``rows`` maps batch position to a row of A: the epoch's permutation for
@@ -457,7 +538,20 @@ def _forward_layer(A, rows, r, W, b, Out, zero):
 
 
 @fjit
-def _backward_delta(D, r, W, Aprev, Dprev, zero):
+def _forward_layer(A, rows, r, W, b, Out, zero):
+    """``_forward_layer_body`` in the CPU's usual vector width."""
+    _forward_layer_body(A, rows, r, W, b, Out, zero)
+
+
+@fjit
+def _forward_layer_v512(A, rows, r, W, b, Out, zero):
+    """``_forward_layer_body`` in 512-bit vectors, where the CPU has them (``_prefer_512_bit``)."""
+    _prefer_512_bit()
+    _forward_layer_body(A, rows, r, W, b, Out, zero)
+
+
+@_fjit_inline
+def _backward_delta_body(D, r, W, Aprev, Dprev, zero):
     """BP2: Dprev[i, k] = (sum_j D[i, j] W[j, k]) * a(1 - a), a = Aprev[i, k].
 
     For layers of ``SPLIT_MIN_WEIGHTS`` weights or more, five examples at a
@@ -474,7 +568,7 @@ def _backward_delta(D, r, W, Aprev, Dprev, zero):
     n_out, n_in = W.shape
     i = 0
     if n_out * n_in >= SPLIT_MIN_WEIGHTS:
-        width = 2 * _vec_lanes(W)
+        width = 2 * _panel_lanes(W)
         while i + 5 <= r:
             k = 0
             while k + width <= n_in:
@@ -489,6 +583,19 @@ def _backward_delta(D, r, W, Aprev, Dprev, zero):
         _delta_row(D, W, Dprev, i, 0, zero)
         _sigmoid_prime_rows(Dprev, Aprev, i, i + 1)
         i += 1
+
+
+@fjit
+def _backward_delta(D, r, W, Aprev, Dprev, zero):
+    """``_backward_delta_body`` in the CPU's usual vector width."""
+    _backward_delta_body(D, r, W, Aprev, Dprev, zero)
+
+
+@fjit
+def _backward_delta_v512(D, r, W, Aprev, Dprev, zero):
+    """``_backward_delta_body`` in 512-bit vectors, where the CPU has them (``_prefer_512_bit``)."""
+    _prefer_512_bit()
+    _backward_delta_body(D, r, W, Aprev, Dprev, zero)
 
 
 @_fjit_inline
@@ -512,8 +619,8 @@ def _delta_row(D, W, Dprev, i, k0, zero):
             Dprev[i, k] += d * W[j, k]
 
 
-@fjit
-def _update_layer(D, A, rows, r, W, b, decay, neg_step, P):
+@_fjit_inline
+def _update_layer_body(D, A, rows, r, W, b, decay, neg_step, P):
     """W = decay*W - step * D^T A[rows] and b -= step * sum_i D[i] (BP3, BP4 and SGD fused).
 
     ``neg_step = -eta/r`` is in W's dtype so float32 stays float32. Each
@@ -564,6 +671,19 @@ def _update_layer(D, A, rows, r, W, b, decay, neg_step, P):
             else:
                 _update_columns(W, P, A, rows[c0:c1], j, first, 1)
             j += nn
+
+
+@fjit
+def _update_layer(D, A, rows, r, W, b, decay, neg_step, P):
+    """``_update_layer_body`` in the CPU's usual vector width."""
+    _update_layer_body(D, A, rows, r, W, b, decay, neg_step, P)
+
+
+@fjit
+def _update_layer_v512(D, A, rows, r, W, b, decay, neg_step, P):
+    """``_update_layer_body`` in 512-bit vectors, where the CPU has them (``_prefer_512_bit``)."""
+    _prefer_512_bit()
+    _update_layer_body(D, A, rows, r, W, b, decay, neg_step, P)
 
 
 @_fjit_inline
@@ -635,7 +755,7 @@ def _update_columns(W, P, A, rows, j, first, nneur):
     """``nneur`` neurons from j, every column of W, the examples ``rows`` (see _update_layer)."""
     n_in = W.shape[1]
     n = rows.shape[0]
-    lanes: int = _vec_lanes(W)
+    lanes: int = _panel_lanes(W)
     k = 0
     while k + 2 * lanes <= n_in:
         if first:
@@ -725,8 +845,10 @@ VEC_BYTES = 32
 assert SPARSE_ROW_BYTES == 2 * VEC_BYTES
 
 
-def _vector_type(context, dtype):
-    return ir.VectorType(context.get_value_type(dtype), VEC_BYTES // (dtype.bitwidth // 8))
+
+
+def _vector_type(context, dtype, nbytes=VEC_BYTES):
+    return ir.VectorType(context.get_value_type(dtype), nbytes // (dtype.bitwidth // 8))
 
 
 def _item_pointer_2d(context, builder, aryty, ary, i, j):
@@ -779,7 +901,7 @@ def _delta_panel(typingctx, Dprev, D, W, i, k, nvec):
         Dprev, D, W, i, k = args[:5]
         dpty, dty, wty = sig.args[:3]
         i64 = ir.IntType(64)
-        vty = _vector_type(context, wty.dtype)
+        vty = _vector_type(context, wty.dtype, _panel_bytes(builder))
         align = wty.dtype.bitwidth // 8
         fma = _fma_function(builder, vty)
         n_out = cgutils.unpack_tuple(builder, context.make_array(wty)(context, builder, W).shape,
@@ -837,7 +959,7 @@ def _update_panel(typingctx, W, P, A, rows, n, j, k, nneur, nvec, ahead):
         W, P, A, rows, n, j, k = args[:7]
         wty, pty, aty, rty = sig.args[:4]
         i64 = ir.IntType(64)
-        vty = _vector_type(context, wty.dtype)
+        vty = _vector_type(context, wty.dtype, _panel_bytes(builder))
         align = wty.dtype.bitwidth // 8
         fma = _fma_function(builder, vty)
         neurons = [builder.add(j, ir.Constant(i64, e)) for e in range(ne)]
@@ -931,6 +1053,15 @@ def _vec_lanes(typingctx, ary):
     """Elements of ``ary``'s dtype in one vector of ``VEC_BYTES``."""
     def codegen(context, builder, sig, args):
         return ir.Constant(ir.IntType(64), VEC_BYTES // (sig.args[0].dtype.bitwidth // 8))
+    return types.int64(ary), codegen
+
+
+@intrinsic
+def _panel_lanes(typingctx, ary):
+    """Elements of ``ary``'s dtype in one vector of a register panel (``_panel_bytes``)."""
+    def codegen(context, builder, sig, args):
+        return ir.Constant(ir.IntType(64),
+                           _panel_bytes(builder) // (sig.args[0].dtype.bitwidth // 8))
     return types.int64(ary), codegen
 
 
@@ -1372,7 +1503,7 @@ def _dense_block(l, X, rows, ident, sizes, aflat, m, t, nblk, align):
 
 @_fjit_inline
 def _forward_block(l, by_examples, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat, m,
-                   t, nblk, zero):
+                   t, nblk, zero, wide):
     """Block ``t`` of ``nblk`` of layer ``l``'s forward pass for a mini-batch of r examples.
 
     Dense layers split neurons, or with ``by_examples`` examples (at
@@ -1394,13 +1525,19 @@ def _forward_block(l, by_examples, X, sp, sparse, rows, ident, r, sizes, wflat, 
             i0 = r - r
             i1 = r
         # one call site whichever way the layer is split: one compiled callee
-        _forward_layer(A, Arows[i0:i1], i1 - i0, _weights_view(wflat, sizes, l)[j0:j1],
-                       b[j0:j1], Out[i0:i1, j0:j1], zero)
-        _inplace_sigmoid(Out, i0, i1, j0, j1)
+        # for each vector width
+        W = _weights_view(wflat, sizes, l)
+        if wide:
+            _forward_layer_v512(A, Arows[i0:i1], i1 - i0, W[j0:j1], b[j0:j1],
+                                Out[i0:i1, j0:j1], zero)
+            _inplace_sigmoid_v512(Out, i0, i1, j0, j1)
+        else:
+            _forward_layer(A, Arows[i0:i1], i1 - i0, W[j0:j1], b[j0:j1], Out[i0:i1, j0:j1], zero)
+            _inplace_sigmoid(Out, i0, i1, j0, j1)
 
 
 @_fjit_inline
-def _backward_block(Y, rows, r, sizes, wflat, aflat, dflat, m, cost_kind, t, nblk, zero):
+def _backward_block(Y, rows, r, sizes, wflat, aflat, dflat, m, cost_kind, t, nblk, zero, wide):
     """BP1 and then BP2 down to the first hidden layer, for block ``t`` of ``nblk`` of the examples.
 
     Every delta of the mini-batch, from the weights as they were in the
@@ -1425,14 +1562,19 @@ def _backward_block(Y, rows, r, sizes, wflat, aflat, dflat, m, cost_kind, t, nbl
             else:
                 dl[i, j] = a - Y[src, j]
     for l in range(L - 1, 0, -1):
-        _backward_delta(_layer_view(dflat, sizes, l, m)[i0:i1], i1 - i0,
-                        _weights_view(wflat, sizes, l), _layer_view(aflat, sizes, l - 1, m)[i0:i1],
-                        _layer_view(dflat, sizes, l - 1, m)[i0:i1], zero)
+        W = _weights_view(wflat, sizes, l)
+        D = _layer_view(dflat, sizes, l, m)[i0:i1]
+        Aprev = _layer_view(aflat, sizes, l - 1, m)[i0:i1]
+        Dprev = _layer_view(dflat, sizes, l - 1, m)[i0:i1]
+        if wide:
+            _backward_delta_v512(D, i1 - i0, W, Aprev, Dprev, zero)
+        else:
+            _backward_delta(D, i1 - i0, W, Aprev, Dprev, zero)
 
 
 @_fjit_inline
 def _update_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat, dflat, m, t,
-                  nblk, decay, neg_step, P):
+                  nblk, decay, neg_step, P, wide):
     """Block ``t`` of ``nblk`` of layer ``l``'s fused gradient step.
 
     Dense layers split neurons; the sparse input layer as ``_sparse_blocks`` says.
@@ -1444,23 +1586,30 @@ def _update_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat, 
         _update_input_sparse(D, sp, rows, r, k0, k1, j0, j1, decay)
     else:
         j0, j1, A, Arows = _dense_block(l, X, rows, ident, sizes, aflat, m, t, nblk, UPDATE_ALIGN)
-        _update_layer(D[:, j0:j1], A, Arows, r, _weights_view(wflat, sizes, l)[j0:j1],
-                      _layer_view(bflat, sizes, l, 1)[0, j0:j1], decay, neg_step, P)
+        W = _weights_view(wflat, sizes, l)
+        b = _layer_view(bflat, sizes, l, 1)[0, j0:j1]
+        if wide:
+            _update_layer_v512(D[:, j0:j1], A, Arows, r, W[j0:j1], b, decay, neg_step, P)
+        else:
+            _update_layer(D[:, j0:j1], A, Arows, r, W[j0:j1], b, decay, neg_step, P)
 
 
 @_fjit_inline
 def _step_block(phase, by_examples, l, X, sp, sparse, Y, rows, ident, r, sizes, wflat, bflat,
-                aflat, dflat, m, cost_kind, t, nblk, decay, neg_step, zero, P):
+                aflat, dflat, m, cost_kind, t, nblk, decay, neg_step, zero, P, wide):
     """Block ``t`` of a mini-batch step: layer ``l``'s forward pass (``phase`` 0),
-    every layer's deltas (1) or layer ``l``'s fused update (2)."""
+    every layer's deltas (1) or layer ``l``'s fused update (2); the dense
+    layers' kernels in 512-bit vectors if ``wide`` (a constant: see
+    ``train_epoch_fused_v512``)."""
     if phase == 0:
         _forward_block(l, by_examples, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat,
-                       m, t, nblk, zero)
+                       m, t, nblk, zero, wide)
     elif phase == 1:
-        _backward_block(Y, rows, r, sizes, wflat, aflat, dflat, m, cost_kind, t, nblk, zero)
+        _backward_block(Y, rows, r, sizes, wflat, aflat, dflat, m, cost_kind, t, nblk, zero,
+                        wide)
     else:
         _update_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat, dflat, m, t,
-                      nblk, decay, neg_step, P)
+                      nblk, decay, neg_step, P, wide)
 
 
 #: a layer is split across threads only when it has at least this many
@@ -1776,7 +1925,7 @@ def _step_plan(s, L, sizes, r, nthr, ex_min):
 
 @_fjit_inline
 def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, decay,
-                   cost_kind, scal, ident, lo, hi, t, nthr, sync):
+                   cost_kind, scal, ident, lo, hi, t, nthr, sync, wide):
     """Thread ``t`` of ``nthr``'s share of ``train_epoch_fused``'s mini-batches.
 
     Every thread walks every step; block ``t`` of a step split into ``nthr``
@@ -1860,11 +2009,36 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
             if t < nblk:
                 _step_block(phase, by_examples, l, X, sp, sparse, Y, rows, ident, r, sizes,
                             wflat, bflat, af, dflat, m, cost_kind, t, nblk, decay,
-                            neg_step, zero, P)
+                            neg_step, zero, P, wide)
             split_before = nblk > 1
             ex_before = by_examples
             if s == L:
                 met = False
+
+
+@_fjit_inline
+def _train_epoch(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, lmbda,
+                 cost_kind, scal, ident, lo, hi, t, nthr, sync, wide):
+    """``train_epoch_fused``, with its dense layers' kernels in 512-bit vectors if ``wide``."""
+    leave, t, nthr = _join_team(sync, t, nthr)
+    if leave:
+        return
+    if sparse:
+        sp = (sp[0], sp[1], sp[2], sp[3], _wt_view(sp[4], sizes[1]))
+    n = Y.shape[0]
+    decay = 1.0 - eta * lmbda / n
+    if t == 0:
+        scal[0] = 0.0
+        if sparse:
+            _wt_copy(_weights_view(wflat, sizes, 0), sp[4], True)
+    if nthr > 1:
+        _barrier(sync, nthr)
+    _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, decay,
+                   cost_kind, scal, ident, lo, hi, t, nthr, sync, wide)
+    if nthr > 1:
+        _barrier(sync, nthr)
+    if t == 0 and sparse:
+        _wt_copy(_weights_view(wflat, sizes, 0), sp[4], False)
 
 
 @fjit
@@ -1902,49 +2076,31 @@ def train_epoch_fused(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dfl
     bit for bit; a thread that waits too long for its partners (``_gather``)
     trains the call alone, as ``nthr = 1``.
     """
-    leave, t, nthr = _join_team(sync, t, nthr)
-    if leave:
-        return
-    if sparse:
-        sp = (sp[0], sp[1], sp[2], sp[3], _wt_view(sp[4], sizes[1]))
-    n = Y.shape[0]
-    decay = 1.0 - eta * lmbda / n
-    if t == 0:
-        scal[0] = 0.0
-        if sparse:
-            _wt_copy(_weights_view(wflat, sizes, 0), sp[4], True)
-    if nthr > 1:
-        _barrier(sync, nthr)
-    _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, decay,
-                   cost_kind, scal, ident, lo, hi, t, nthr, sync)
-    if nthr > 1:
-        _barrier(sync, nthr)
-    if t == 0 and sparse:
-        _wt_copy(_weights_view(wflat, sizes, 0), sp[4], False)
+    _train_epoch(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, lmbda,
+                 cost_kind, scal, ident, lo, hi, t, nthr, sync, False)
+
+
+@fjit
+def train_epoch_fused_v512(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta,
+                           lmbda, cost_kind, scal, ident, lo, hi, t, nthr, sync):
+    """``train_epoch_fused`` in 512-bit vectors where the CPU has them (``_prefer_512_bit``),
+    for networks with a dense layer of ``config.WIDE_MIN_WEIGHTS`` weights or more (the
+    engine chooses). Its sums of products round as 8-lane float64 vectors add them up,
+    so its results differ from ``train_epoch_fused``'s in the last bits (both are held
+    to the per-example reference); like it, it gives the same bits for any thread
+    count and segmentation."""
+    _prefer_512_bit()
+    _train_epoch(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, lmbda,
+                 cost_kind, scal, ident, lo, hi, t, nthr, sync, True)
 
 
 #: rows per block when a whole data set is pushed forward
 FORWARD_BLOCK = 256
 
 
-@fjit
-def forward_rows_fused(X, sp, sparse, sizes, wflat, bflat, out, scal, t, nthr, sync):
-    """out = network output for every row (n_samples, n_out), in blocks of rows.
-
-    ``X``, ``sp``, ``sparse``, ``sizes``, ``wflat``, ``bflat``, ``scal`` and
-    the threads ``t``, ``nthr``, ``sync`` as in ``train_epoch_fused``
-    (``sp[4]`` is filled here). Used for prediction and per-epoch evaluation
-    on the numba path, so training never alternates between its threads and
-    BLAS's threads (whose idle spinning halves the fused kernel's speed). Run
-    by the same helper threads as training, not by numba's parallel loops: a
-    parallel kernel took 6 s of a first run's compiling and started numba's
-    own pool.
-
-    The threads do not gather: thread 0 starts at once and each thread takes
-    the next block not yet taken (``sync[6]``), so a helper that is late
-    (its core busy with another process) only finds less left to do, and
-    the result is the same whichever thread computes a block.
-    """
+@_fjit_inline
+def _forward_rows(X, sp, sparse, sizes, wflat, bflat, out, scal, t, nthr, sync, wide):
+    """``forward_rows_fused``, with the dense layers' kernels in 512-bit vectors if ``wide``."""
     n = out.shape[0]
     L = len(sizes) - 1
     zero = scal[0]
@@ -1978,12 +2134,45 @@ def forward_rows_fused(X, sp, sparse, sizes, wflat, bflat, out, scal, t, nthr, s
                 _forward_input_sparse(sp, rows, r - r, r, r - r,
                                       _wt_dims(sp[4], sizes[1])[1], b, nxt, zero)
             else:  # one call site for every layer: one inlined copy to compile
-                _forward_layer(a, rows if l == 0 else ident, r, _weights_view(wflat, sizes, l),
-                               b, nxt[:, 0:sizes[l + 1]], zero)
-                _inplace_sigmoid(nxt, r - r, r, r - r, sizes[l + 1])
+                W = _weights_view(wflat, sizes, l)
+                arows = rows if l == 0 else ident
+                if wide:
+                    _forward_layer_v512(a, arows, r, W, b, nxt[:, 0:sizes[l + 1]], zero)
+                    _inplace_sigmoid_v512(nxt, r - r, r, r - r, sizes[l + 1])
+                else:
+                    _forward_layer(a, arows, r, W, b, nxt[:, 0:sizes[l + 1]], zero)
+                    _inplace_sigmoid(nxt, r - r, r, r - r, sizes[l + 1])
             a = nxt
         # An explicit copy: a slice assignment would compile numba's shape-mismatch
         # message formatting (seconds of compile time for an error that cannot occur).
         for i in range(r):
             for j in range(out.shape[1]):
                 out[s + i, j] = a[i, j]
+
+
+@fjit
+def forward_rows_fused(X, sp, sparse, sizes, wflat, bflat, out, scal, t, nthr, sync):
+    """out = network output for every row (n_samples, n_out), in blocks of rows.
+
+    ``X``, ``sp``, ``sparse``, ``sizes``, ``wflat``, ``bflat``, ``scal`` and
+    the threads ``t``, ``nthr``, ``sync`` as in ``train_epoch_fused``
+    (``sp[4]`` is filled here). Used for prediction and per-epoch evaluation
+    on the numba path, so training never alternates between its threads and
+    BLAS's threads (whose idle spinning halves the fused kernel's speed). Run
+    by the same helper threads as training, not by numba's parallel loops: a
+    parallel kernel took 6 s of a first run's compiling and started numba's
+    own pool.
+
+    The threads do not gather: thread 0 starts at once and each thread takes
+    the next block not yet taken (``sync[6]``), so a helper that is late
+    (its core busy with another process) only finds less left to do, and
+    the result is the same whichever thread computes a block.
+    """
+    _forward_rows(X, sp, sparse, sizes, wflat, bflat, out, scal, t, nthr, sync, False)
+
+
+@fjit
+def forward_rows_fused_v512(X, sp, sparse, sizes, wflat, bflat, out, scal, t, nthr, sync):
+    """``forward_rows_fused`` in 512-bit vectors (see ``train_epoch_fused_v512``)."""
+    _prefer_512_bit()
+    _forward_rows(X, sp, sparse, sizes, wflat, bflat, out, scal, t, nthr, sync, True)

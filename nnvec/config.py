@@ -43,7 +43,7 @@ __all__ = ["CHUNK", "UPDATE_CHUNK", "UPDATE_NEURONS", "UPDATE_PANEL_MIN_M",
            "SPLIT_MIN_WEIGHTS", "SPLIT_MIN_EXAMPLES", "SPARSE_ROW_BYTES",
            "SPARSE_PREFETCH", "EXAMPLE_ALIGN",
            "AUTO_BATCHED_MIN_M", "AUTO_BATCHED_MIN_WEIGHTS",
-           "AUTO_BATCHED_LARGE_M", "AUTO_BATCHED_LARGE_WEIGHTS",
+           "AUTO_BATCHED_LARGE_M", "AUTO_BATCHED_LARGE_WEIGHTS", "WIDE_MIN_WEIGHTS",
            "SETTLE_S", "SEGMENT_S", "MULTI_MAX_BATCHES", "PROBE_S",
            "PROBE_MAX_BATCHES", "PROBE_GAP_MIN_S", "PROBE_GAP_MAX_S", "PROBE_BUDGET",
            "TIE_RATIO", "SWITCH_MARGIN", "SLOW_SEGMENTS", "WINS_TO_GROW", "FIRST_BATCHES"]
@@ -62,6 +62,14 @@ AUTO_BATCHED_MIN_M = 150
 AUTO_BATCHED_MIN_WEIGHTS = 65_536
 AUTO_BATCHED_LARGE_M = 300
 AUTO_BATCHED_LARGE_WEIGHTS = 100_000
+#: on a CPU with AVX-512, a network with a dense layer of at least this many
+#: weights trains and predicts in the fused kernels' 512-bit twins
+#: (engine._fused_kernels): [784, 30, 10] does (its first layer has 23,520),
+#: the chapter-1 network on SparseImages does not (its one dense layer has
+#: 300). Small layers gain nothing from 512-bit vectors, and the CPU's lower
+#: clock while it runs them cost the chapter-1 epoch 5-8%
+#: (benchmarks/results/2026-11-28/ab-512-bit-thirteenth.txt)
+WIDE_MIN_WEIGHTS = 8192
 
 # --------------------------------------------- thread governor (_threads)
 #: seconds a normal segment aims to last at the current count's speed

@@ -40,6 +40,7 @@ from .config import (
     AUTO_BATCHED_LARGE_WEIGHTS,
     AUTO_BATCHED_MIN_M,
     AUTO_BATCHED_MIN_WEIGHTS,
+    WIDE_MIN_WEIGHTS,
 )
 from .costs import CrossEntropyCost, QuadraticCost
 from .network import BaseNetwork
@@ -90,6 +91,23 @@ def _kernel_inputs(X, sizes, dtype):
     index = tuple(_read_only(a) for a in
                   (np.zeros(1, np.int64), np.zeros(0, np.uint8), np.zeros(0, np.uint8)))
     return _read_only(X), index + (np.zeros(256, dtype), np.empty((0, 0), dtype)), False
+
+
+def _fused_kernels(sizes, sparse):
+    """``(train_epoch, forward_rows)``: the fused kernels for a network of
+    ``sizes`` (the sparse input layer, if ``sparse``, does not count).
+
+    Their 512-bit twins (``train_epoch_fused_v512``, ``forward_rows_fused_v512``)
+    where the CPU has AVX-512 and a dense layer has at least
+    ``WIDE_MIN_WEIGHTS`` weights (see ``_kernels._prefer_512_bit``). A rule of
+    the network's shape, never a timing, so a seed gives the same weights on
+    a machine every time (on another kind of CPU they may differ in the last
+    bits: vectors of another width sum in another order).
+    """
+    dense = range(1 if sparse else 0, len(sizes) - 1)
+    if _kernels.AVX512 and any(sizes[l] * sizes[l + 1] >= WIDE_MIN_WEIGHTS for l in dense):
+        return _kernels.train_epoch_fused_v512, _kernels.forward_rows_fused_v512
+    return _kernels.train_epoch_fused, _kernels.forward_rows_fused
 
 
 def _read_only(a):
@@ -290,7 +308,7 @@ class Network(BaseNetwork):
         # the training team while fitting (evaluation), else the process's own
         team = self._team if self._team is not None else prediction_team()
         X, sp, sparse = _kernel_inputs(X, self.sizes, self.dtype)
-        team.run(_kernels.forward_rows_fused, nthr, X, sp, sparse,
+        team.run(_fused_kernels(self.sizes, sparse)[1], nthr, X, sp, sparse,
                  np.array(self.sizes, np.int64), _packed(self.weights), _packed(self.biases),
                  out, np.zeros(1, self.dtype))
         return out
@@ -370,6 +388,7 @@ class Network(BaseNetwork):
             assert gov is not None and self._team is not None
             n = len(X)
             m = min(m, n)  # as in _prepare_training: the scratch holds min(m, n) rows
+            kernel = _fused_kernels(self.sizes, sparse)[0]
             lo = 0
             gov.begin()
             try:
@@ -379,7 +398,7 @@ class Network(BaseNetwork):
                     nthr, count = gov.plan(m, n - lo)
                     hi = min(n, lo + count)
                     t0 = time.perf_counter()
-                    self._team.run(_kernels.train_epoch_fused, nthr, Xk, sp, sparse, Yk, perm,
+                    self._team.run(kernel, nthr, Xk, sp, sparse, Yk, perm,
                                    m, sizes, wflat, bflat, aflat, dflat, eta, lmbda, cost_kind,
                                    scal, ident, lo, hi)
                     gov.record(nthr, hi - lo, time.perf_counter() - t0, m)

@@ -169,9 +169,11 @@ def test_one_compiled_kernel_per_dtype_for_every_depth_and_input():
             net = nnvec.Network(sizes, seed=0, strategy="fused")
             net.fit(X, np.arange(30) % 3, epochs=1, batch_size=5, eta=1.0)
             net.predict(X)
-    for kernel in (_kernels.train_epoch_fused, _kernels.forward_rows_fused):
+    for kernel in (_kernels.train_epoch_fused, _kernels.forward_rows_fused,
+                   _kernels.train_epoch_fused_v512, _kernels.forward_rows_fused_v512):
         f64 = [s for s in kernel.signatures if "float64" in str(s[0])]
-        assert len(f64) == 1, f64
+        assert len(f64) <= 1, f64  # the 512-bit twins: only for networks that take them
+    assert len(_kernels.train_epoch_fused.signatures) >= 1  # these small networks take it
 
 
 def test_bench_grid_times_each_shape_and_reports_auto_against_the_best(tmp_path):
@@ -222,3 +224,17 @@ def test_balanced_order_puts_every_contender_after_every_other_equally_often(n):
         assert all(pairs.count((a, b)) == expect for a in names for b in names if a != b)
     assert bench.balanced_order({"nnvec": None, "jax": 1}, 1) == ["jax", "nnvec"]
     assert bench.balanced_order([], 3) == [] and bench.balanced_order(["a"], 2) == ["a"]
+
+
+def test_512_bit_kernels_run_networks_with_a_large_dense_layer():
+    from nnvec.config import WIDE_MIN_WEIGHTS
+    from nnvec.engine import _fused_kernels
+
+    narrow = (_kernels.train_epoch_fused, _kernels.forward_rows_fused)
+    wide = (_kernels.train_epoch_fused_v512, _kernels.forward_rows_fused_v512)
+    assert WIDE_MIN_WEIGHTS == 8192
+    big = wide if _kernels.AVX512 else narrow
+    assert _fused_kernels([784, 30, 10], sparse=False) == big  # 23,520 weights in layer 1
+    assert _fused_kernels([784, 10, 11, 10], sparse=False) == narrow  # 7,840 at most
+    assert _fused_kernels([784, 30, 10], sparse=True) == narrow  # the chapter-1 network
+    assert _fused_kernels([784, 30, 300, 10], sparse=True) == big  # 9,000 in a dense layer

@@ -151,21 +151,30 @@ BLOCK_SHAPES = [(1, 1, 3), (2, 2, 5), (4, 3, 7), (5, 4, 9), (6, 5, 16), (7, 7, 3
                 (10, 30, 784), (11, 10, 30), (33, 6, 20), (64, 3, 8)]  # (r, n_out, n_in)
 
 
+# every dense-layer kernel and its 512-bit twin: both must pass every test of
+# the kernel (where the CPU has no AVX-512 the twin is the same code: not
+# compiled twice)
+TWINS = pytest.mark.parametrize("twin", [
+    "", pytest.param("_v512", marks=pytest.mark.skipif(
+        not K.AVX512, reason="no AVX-512: the 512-bit twin is the same code"))])
+
+
 def _fused_tol(dtype):
     return dict(rtol=1e-12, atol=1e-12) if dtype == np.float64 else dict(rtol=2e-5, atol=2e-6)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("r, n_out, n_in", BLOCK_SHAPES)
-def test_forward_layer_matches_numpy(r, n_out, n_in, dtype):
+@TWINS
+def test_forward_layer_matches_numpy(r, n_out, n_in, dtype, twin):
     rng = np.random.default_rng(r * 100 + n_out)
     A = rng.random((r + 7, n_in)).astype(dtype)
     rows = rng.permutation(r + 7)[:r]
     W = (rng.standard_normal((n_out, n_in)) * 2).astype(dtype)
     b = rng.standard_normal(n_out).astype(dtype)
     out = np.full((r, n_out), np.nan, dtype)
-    K._forward_layer(A, rows, r, W, b, out, dtype(0))  # z; its callers take the sigmoids
-    K._inplace_sigmoid(out, 0, r, 0, n_out)
+    getattr(K, "_forward_layer" + twin)(A, rows, r, W, b, out, dtype(0))  # z; callers take sigmoids
+    getattr(K, "_inplace_sigmoid" + twin)(out, 0, r, 0, n_out)
     want = N.sigmoid_into  # the twin of the activation
     z = A[rows].astype(np.float64) @ W.T.astype(np.float64) + b
     expect = np.empty_like(z)
@@ -176,13 +185,14 @@ def test_forward_layer_matches_numpy(r, n_out, n_in, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("i0, i1, j0, j1", [(0, 7, 0, 30), (2, 5, 0, 30), (1, 6, 4, 22),
                                             (0, 7, 0, 1), (3, 3, 0, 30)])
-def test_inplace_sigmoid_touches_only_its_block_and_matches_numpy(i0, i1, j0, j1, dtype):
+@TWINS
+def test_inplace_sigmoid_touches_only_its_block_and_matches_numpy(i0, i1, j0, j1, dtype, twin):
     # whole rows take a flat loop, a block of columns (a thread's neurons) a loop per row
     rng = np.random.default_rng(i0 + 10 * j0)
     z = (rng.standard_normal((7, 30)) * 30).astype(dtype)
     z[0, :3] = [-1e300 if dtype == np.float64 else -3e38, 800.0, 0.0]
     out = z.copy()
-    K._inplace_sigmoid(out, i0, i1, j0, j1)
+    getattr(K, "_inplace_sigmoid" + twin)(out, i0, i1, j0, j1)
     expect = z.copy()
     block = np.empty_like(z[i0:i1, j0:j1])
     N.sigmoid_into(z[i0:i1, j0:j1], block)
@@ -197,7 +207,8 @@ def test_inplace_sigmoid_touches_only_its_block_and_matches_numpy(i0, i1, j0, j1
 @pytest.mark.parametrize("decay", [1.0, 0.99])
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("r, n_out, n_in", BLOCK_SHAPES)
-def test_update_layer_matches_numpy(r, n_out, n_in, dtype, decay):
+@TWINS
+def test_update_layer_matches_numpy(r, n_out, n_in, dtype, decay, twin):
     rng = np.random.default_rng(r * 7 + n_in)
     D = rng.standard_normal((r, n_out)).astype(dtype)
     A = rng.random((r + 3, n_in)).astype(dtype)
@@ -207,20 +218,22 @@ def test_update_layer_matches_numpy(r, n_out, n_in, dtype, decay):
     W0, b0 = W.astype(np.float64), b.astype(np.float64)
     step = 0.3 / r
     D64, A64 = D.astype(np.float64), A[rows].astype(np.float64)
-    K._update_layer(D, A, rows, r, W, b, decay, dtype(-step), _update_scratch(dtype))
+    getattr(K, "_update_layer" + twin)(D, A, rows, r, W, b, decay, dtype(-step),
+                                        _update_scratch(dtype))
     np.testing.assert_allclose(W, decay * W0 - step * D64.T @ A64, **_fused_tol(dtype))
     np.testing.assert_allclose(b, b0 - step * D64.sum(axis=0), **_fused_tol(dtype))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("r, n_out, n_in", BLOCK_SHAPES)
-def test_backward_delta_matches_numpy(r, n_out, n_in, dtype):
+@TWINS
+def test_backward_delta_matches_numpy(r, n_out, n_in, dtype, twin):
     rng = np.random.default_rng(r + n_out + n_in)
     D = rng.standard_normal((r, n_out)).astype(dtype)
     W = rng.standard_normal((n_out, n_in)).astype(dtype)
     Aprev = rng.random((r, n_in)).astype(dtype)
     out = np.full((r, n_in), np.nan, dtype)
-    K._backward_delta(D, r, W, Aprev, out, dtype(0))
+    getattr(K, "_backward_delta" + twin)(D, r, W, Aprev, out, dtype(0))
     expect = D.astype(np.float64) @ W.astype(np.float64)
     N.inplace_sigmoid_prime_mul(expect, Aprev.astype(np.float64))
     np.testing.assert_allclose(out, expect, **_fused_tol(dtype))
@@ -231,10 +244,12 @@ def _fma_chain(d, w):
     return _fma_steps(0.0, d, w)
 
 
-# Layers of SPLIT_MIN_WEIGHTS (8192) weights or more go in 5-example, 8-column
-# panels (float64), with leftover examples and columns; smaller ones in plain loops
+# Layers of SPLIT_MIN_WEIGHTS (8192) weights or more go in panels of 5 examples
+# and two vectors of columns (8 float64 columns, 16 in the 512-bit twin), with
+# leftover examples and columns; smaller ones in plain loops
 @pytest.mark.parametrize("r, n_out, n_in", [(7, 4, 19), (12, 30, 10), (7, 100, 90), (11, 128, 70)])
-def test_backward_delta_sums_each_term_in_order_with_one_rounding(r, n_out, n_in):
+@TWINS
+def test_backward_delta_sums_each_term_in_order_with_one_rounding(r, n_out, n_in, twin):
     # The register panels and the plain loops for the leftovers must give
     # the same bits (a thread's share of the examples decides which one an
     # example meets): both are one fused multiply-add per term, in order of j.
@@ -242,7 +257,8 @@ def test_backward_delta_sums_each_term_in_order_with_one_rounding(r, n_out, n_in
     D = rng.standard_normal((r, n_out))
     W = rng.standard_normal((n_out, n_in))
     out = np.full((r, n_in), np.nan)
-    K._backward_delta(D, r, W, np.full((r, n_in), 0.5), out, 0.0)  # a(1 - a) = 1/4: exact
+    # a(1 - a) = 1/4: exact
+    getattr(K, "_backward_delta" + twin)(D, r, W, np.full((r, n_in), 0.5), out, 0.0)
     expect = np.array([[_fma_chain(D[i], W[:, k]) / 4 for k in range(n_in)] for i in range(r)])
     assert np.array_equal(out, expect)
     if r * n_out >= 90:  # the check can tell: a multiply and an add, rounded apart, differ
@@ -268,7 +284,8 @@ def _fma_steps(w, p, a):
 # multiply-adds, with leftover neurons and examples
 @pytest.mark.parametrize("r, n_out, n_in", [(52, 10, 76), (50, 4, 66), (45, 10, 23), (7, 13, 16),
                                             (1, 4, 5), (3, 7, 9)])
-def test_update_layer_adds_each_example_in_order_with_one_rounding(r, n_out, n_in):
+@TWINS
+def test_update_layer_adds_each_example_in_order_with_one_rounding(r, n_out, n_in, twin):
     # Every weight, in a panel or in the loop for the leftover columns,
     # whichever thread's block holds its neuron, must meet the same chain:
     # one fused multiply-add per example, in order, from the weight itself.
@@ -281,7 +298,8 @@ def test_update_layer_adds_each_example_in_order_with_one_rounding(r, n_out, n_i
     neg_step = -0.3 / r
     P = neg_step * D
     D0 = D.copy()
-    K._update_layer(D, A, rows, r, W, np.zeros(n_out), 1.0, neg_step, _update_scratch(np.float64))
+    getattr(K, "_update_layer" + twin)(D, A, rows, r, W, np.zeros(n_out), 1.0, neg_step,
+                                        _update_scratch(np.float64))
     assert np.array_equal(D, D0)
     expect = np.array([[_fma_steps(W0[j, k], P[:, j], A[rows, k]) for k in range(n_in)]
                        for j in range(n_out)])
