@@ -45,9 +45,10 @@ _jit_inline = numba.njit(inline="always", **_JIT)
 # (``config.WIDE_MIN_WEIGHTS``), and the usual kernels for the others: the
 # CPU clocks down while it runs 512-bit multiply-adds, and the chapter-1
 # network on SparseImages (small dense layers, a sparse input layer in
-# 256-bit code) ran 5-8% slower with them. A network compiles only the entry
-# it runs. Where the CPU has no AVX-512 nothing is marked, and each twin is
-# the same code as the usual kernel.
+# 256-bit code) ran 5-16% slower with them
+# (benchmarks/results/2026-11-28/ab-512-bit-thirteenth.txt). A network
+# compiles only the entry it runs. Where the CPU has no AVX-512 nothing is
+# marked, and each twin is the same code as the usual kernel.
 
 
 def _cpu_has_avx512():

@@ -67,7 +67,7 @@ AUTO_BATCHED_LARGE_WEIGHTS = 100_000
 #: (engine._fused_kernels): [784, 30, 10] does (its first layer has 23,520),
 #: the chapter-1 network on SparseImages does not (its one dense layer has
 #: 300). Small layers gain nothing from 512-bit vectors, and the CPU's lower
-#: clock while it runs them cost the chapter-1 epoch 5-8%
+#: clock while it runs them cost the chapter-1 epoch 5-16%
 #: (benchmarks/results/2026-11-28/ab-512-bit-thirteenth.txt)
 WIDE_MIN_WEIGHTS = 8192
 
