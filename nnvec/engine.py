@@ -34,7 +34,15 @@ from . import _kernels, _numpy_kernels
 from . import _validation as V
 from ._aligned import LINE_BYTES, empty_aligned, zeros_aligned
 from ._registry import register
-from ._threads import Team, available_cores, numba_pool_size, prediction_team, shared_governor
+from ._threads import (
+    Team,
+    available_cores,
+    borrow_team,
+    give_back_team,
+    numba_pool_size,
+    prediction_team,
+    shared_governor,
+)
 from .config import (
     AUTO_BATCHED_LARGE_M,
     AUTO_BATCHED_LARGE_WEIGHTS,
@@ -366,7 +374,7 @@ class Network(BaseNetwork):
             # network of this shape in the process (see _threads.shared_governor).
             self._governor = shared_governor(
                 choices, (self.sizes, m, np.dtype(self.dtype).str, id(self.cost)))
-            self._team = Team(max(choices) - 1)
+            self._team = borrow_team(max(choices) - 1)
         else:
             self._buf = _Buffers(self.sizes, m, self.dtype)
             # all the targets as columns, like the buffers, once per fit
@@ -376,7 +384,7 @@ class Network(BaseNetwork):
         self._buf = None
         self._fused = None
         if self._team is not None:
-            self._team.close()
+            give_back_team(self._team)
             self._team = None
 
     def _train_epoch(self, X, Y, perm, m, eta, lmbda):

@@ -339,3 +339,66 @@ def test_a_thread_left_alone_in_the_region_gives_up_waiting_and_trains_alone():
 def test_threads_beyond_numbas_pool_is_an_error():
     with pytest.raises(ValueError, match="NUMBA_NUM_THREADS"):
         nnvec.Network([4, 3, 2], threads=numba.config.NUMBA_NUM_THREADS + 1)
+
+
+def _nnvec_threads():
+    import threading
+
+    return sorted(t.ident for t in threading.enumerate() if t.name.startswith("nnvec"))
+
+
+def test_fits_in_a_row_reuse_one_helper_thread(mnist):
+    # A new helper per fit paid for starting a thread on every fit
+    # (partial_fit, a grid search's fits); the team is lent again instead.
+    X, y = _first_rows(mnist, 200, False)
+    net = nnvec.Network([784, 30, 10], seed=5, threads=2)
+    net.fit(X, y, epochs=1, batch_size=10, eta=3.0)
+    helpers = _nnvec_threads()
+    assert helpers  # a helper runs (and sleeps) between fits
+    for _ in range(3):
+        net.fit(X, y, epochs=1, batch_size=10, eta=3.0)
+        nnvec.Network([784, 30, 10], seed=6, threads=2).fit(X, y, epochs=1, batch_size=10,
+                                                           eta=3.0)
+    assert _nnvec_threads() == helpers
+    assert net._team is None  # given back after the fit
+
+
+@pytest.fixture
+def no_idle_teams():
+    """This process's idle teams set aside for the test, then put back."""
+    saved = dict(_threads._IDLE)
+    _threads._IDLE.clear()
+    yield
+    for team in _threads._idle_teams():
+        team.close()
+    _threads._IDLE.clear()
+    _threads._IDLE.update(saved)
+
+
+def test_borrowed_teams_are_never_shared_and_idle_ones_are_capped(no_idle_teams):
+    a, b = _threads.borrow_team(1), _threads.borrow_team(1)
+    assert a is not b and a.helpers == b.helpers == 1
+    _threads.give_back_team(a)
+    assert _threads.borrow_team(1) is a  # lent again, not a new one
+    other = _threads.borrow_team(2)  # another size: a new team
+    assert other.helpers == 2
+    other.close()
+    extra = [_threads.borrow_team(1) for _ in range(_threads.IDLE_TEAMS_MAX + 2)]
+    for team in extra + [a, b]:
+        _threads.give_back_team(team)
+    idle = _threads._idle_teams()
+    assert len(idle) == _threads.IDLE_TEAMS_MAX
+    closed = [t for t in extra + [a, b] if t not in idle]
+    assert len(closed) == 4 and all(t.helpers == 0 for t in closed)
+
+
+def test_a_forked_child_does_not_borrow_its_parents_team(no_idle_teams):
+    team = _threads.borrow_team(1)
+    _threads.give_back_team(team)
+    # what a forked child sees: the idle list under another process id
+    _threads._IDLE[-1] = _threads._IDLE.pop(os.getpid())
+    fresh = _threads.borrow_team(1)
+    assert fresh is not team and fresh.helpers == 1
+    assert -1 not in _threads._IDLE
+    fresh.close()
+    team.close()
