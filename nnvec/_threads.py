@@ -35,6 +35,7 @@ The governor only decides thread counts; the engine runs the segments, on
 its own thread and the helpers of a ``Team``.
 """
 
+import ctypes
 import functools
 import math
 import os
@@ -322,6 +323,77 @@ class ThreadGovernor:
             self.gap[threads] = min(max(backoff, excess / PROBE_BUDGET), PROBE_GAP_MAX_S)
 
 
+def _cpu_reader():
+    """A function giving the CPU the calling thread runs on, or None where unknown."""
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).sched_getcpu
+    except (AttributeError, OSError):  # not glibc/Linux
+        return None
+    fn.restype = ctypes.c_int
+    fn.argtypes = []
+    if fn() < 0 or not hasattr(os, "sched_setaffinity"):
+        return None
+    return fn
+
+
+_CURRENT_CPU = _cpu_reader()
+
+
+class _Placement:
+    """Keeps a multi-thread run's threads on different CPUs while it runs.
+
+    Why: after an idle spell (a pause between fits, a notebook's think time)
+    the scheduler often puts a woken helper on its caller's CPU, and the two
+    then take turns on one core for tens of milliseconds, at every barrier,
+    before its balancing separates them: on a 2-core Intel Xeon the first
+    epoch of 10,000 images at m = 1000 after a 0.3 s pause took 0.030 s on
+    two threads against 0.014 s steady; with the threads kept apart, 0.016
+    (``benchmarks/results/2026-11-28/placement-fourteenth.txt``). Moving
+    the helper off the caller's CPU when it starts was not enough (they met
+    again after a barrier's sleep). So for the length of one run (one
+    segment of the governor's, about 20 ms) the caller stays on its CPU and
+    the helpers on the others; afterwards every thread may run anywhere
+    again, so a core another process takes between runs is left to it. With
+    one thread, where the process may use fewer CPUs than threads, or
+    where affinity cannot be set, nothing is done.
+    """
+
+    def __init__(self, nthr):
+        self.allowed = self.cpu = None
+        if _CURRENT_CPU is None:
+            return
+        try:
+            allowed = os.sched_getaffinity(0)
+            cpu = _CURRENT_CPU()
+            if len(allowed) < nthr or cpu not in allowed:
+                return
+            os.sched_setaffinity(0, {cpu})
+        except OSError:  # a container that forbids it: leave placement alone
+            return
+        self.allowed, self.cpu = allowed, cpu
+
+    def helper(self, fn):
+        """``fn`` as a helper runs it: on the CPUs but the caller's, then anywhere."""
+        if self.allowed is None:
+            return fn
+        others, allowed = self.allowed - {self.cpu}, self.allowed
+
+        def share(*args):
+            try:
+                os.sched_setaffinity(0, others)
+            except OSError:
+                return fn(*args)
+            try:
+                return fn(*args)
+            finally:
+                os.sched_setaffinity(0, allowed)
+        return share
+
+    def release(self):
+        if self.allowed is not None:
+            os.sched_setaffinity(0, self.allowed)
+
+
 class Team:
     """Helper threads that run a kernel's other shares beside the caller's.
 
@@ -365,13 +437,18 @@ class Team:
             pool = self._pool
             if pool is None or self._size < nthr - 1:
                 pool = self._start(nthr - 1)
-            futures = [pool.submit(functools.partial(fn, *args, t, nthr, sync))
-                       for t in range(1, nthr)]
+            place = _Placement(nthr)
+            task = place.helper(fn)
             try:
-                fn(*args, 0, nthr, sync)
+                futures = [pool.submit(functools.partial(task, *args, t, nthr, sync))
+                           for t in range(1, nthr)]
+                try:
+                    fn(*args, 0, nthr, sync)
+                finally:
+                    for f in futures:
+                        f.result()
             finally:
-                for f in futures:
-                    f.result()
+                place.release()
 
     def close(self):
         if self._pool is not None:

@@ -402,3 +402,33 @@ def test_a_forked_child_does_not_borrow_its_parents_team(no_idle_teams):
     assert -1 not in _threads._IDLE
     fresh.close()
     team.close()
+
+
+def _can_pin():
+    try:
+        os.sched_setaffinity(0, os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return False
+    return _threads._CURRENT_CPU is not None and _threads.available_cores() >= 2
+
+
+@pytest.mark.skipif(not _can_pin(), reason="needs Linux affinity and two CPUs")
+def test_the_threads_of_a_run_stay_apart_while_it_runs_and_are_free_after():
+    seen = {}
+
+    def share(t, nthr, sync):
+        seen[t] = (os.sched_getaffinity(0), _threads._CURRENT_CPU())
+
+    allowed = os.sched_getaffinity(0)
+    team = _threads.Team(1)
+    try:
+        team.run(share, 2)
+        (main_mask, main_cpu), (helper_mask, helper_cpu) = seen[0], seen[1]
+        assert main_mask == {main_cpu}  # the caller stays where it started
+        assert helper_mask == allowed - {main_cpu} and helper_cpu != main_cpu
+        assert os.sched_getaffinity(0) == allowed  # both free again after the run
+        assert team._pool.submit(os.sched_getaffinity, 0).result() == allowed
+        team.run(share, 1)
+        assert seen[0][0] == allowed  # one thread: nothing is pinned
+    finally:
+        team.close()
