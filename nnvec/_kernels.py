@@ -1873,7 +1873,7 @@ def _barrier(sync, nthr):
             _wake_all(sync, 1)
         return
     i = 0
-    t0 = 0
+    t0: int = 0
     while _atomic_load(sync, 1) == round_:
         if i == 0:  # read the clock only when there is a wait to time
             t0 = _cycles()
@@ -2122,7 +2122,7 @@ def _forward_rows(X, sp, sparse, sizes, wflat, bflat, out, scal, t, nthr, sync, 
             _wake_all(sync, 5)
     else:
         i = 0
-        t0 = _cycles()
+        t0: int = _cycles()
         while _atomic_load(sync, 5) == 0:
             _wait_while(sync, 5, 0, 7, i, t0)
             i += 1
