@@ -327,7 +327,7 @@ def _cpu_reader():
     """A function giving the CPU the calling thread runs on, or None where unknown."""
     try:
         fn = ctypes.CDLL(None, use_errno=True).sched_getcpu
-    except (AttributeError, OSError):  # not glibc/Linux
+    except (AttributeError, OSError, TypeError):  # not Linux (no sched_getcpu, or no CDLL(None))
         return None
     fn.restype = ctypes.c_int
     fn.argtypes = []
@@ -404,7 +404,9 @@ class Team:
     its threads meet by itself. ``Team(helpers)`` starts that many helpers at
     once (more are started when a run needs them); ``close()`` stops them.
     An idle helper sleeps: no spinning thread is left behind between
-    segments, unlike an OpenMP pool.
+    segments, unlike an OpenMP pool. While a run on several threads lasts,
+    the caller stays on its CPU and the helpers on the others
+    (``_Placement``).
     """
 
     def __init__(self, helpers=0):
