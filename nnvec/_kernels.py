@@ -1803,10 +1803,10 @@ def _prefetch_l2(typingctx, ary, i):
 #: Sleeping, not yielding, matters on a busy machine: a thread that yields
 #: hands its core to the other process for a whole scheduler slice, while a
 #: sleeper is woken the moment its partner arrives. Timed, not counted: a
-#: pause takes 9 ns on the Intel Xeon measured and about 25 on the AMD EPYC,
-#: and the 2,000 pauses that spun 50 us on the EPYC spun 18 us on the Xeon,
-#: where threads then fell asleep at many barriers and the first epochs after
-#: an idle spell ran up to 2x slower (a sleeping virtual CPU wakes slowly).
+#: pause takes 9 ns on the Intel Xeon measured, and the 2,000 pauses that
+#: spun about 50 us on the AMD EPYC spun 18 us there (timed: 0.96-0.97 the
+#: time per epoch on two threads at m = 100 and 1000, the chapter-1 epoch 0.99;
+#: ``benchmarks/results/2026-11-28/ab-timed-spin-fourteenth.txt``).
 SPIN_CYCLES = 130_000
 #: pauses instead where there is no cycle counter (it reads 0)
 SPIN_PAUSES = 2000

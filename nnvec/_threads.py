@@ -106,12 +106,12 @@ IDLE_TEAMS_MAX = 4
 def borrow_team(helpers):
     """A ``Team`` with ``helpers`` helper threads running, for one fit.
 
-    Why not a new one each fit: a new thread starts beside its parent on one
-    core and the scheduler moves it away only later, so the first epoch of
-    every fit ran 5-8 ms slower on two threads (measured on a 2-core Intel
-    Xeon at m = 1000, 10,000 images: 0.0137 s steady, up to 0.026 s for a
-    fit's one epoch); ``partial_fit``, a grid search's many fits and the
-    benchmarks' one-epoch fits paid that every time. A team given back with
+    Why not a new one each fit: starting and stopping a helper thread for
+    every fit made a 1,000-image fit on two threads take 3.61 ms against
+    2.09 ms with the team lent again (2-core Intel Xeon;
+    ``benchmarks/results/2026-11-28/team-reuse-fourteenth.txt``), and
+    ``partial_fit``, a grid search's many fits and the benchmarks'
+    one-epoch fits paid that every time. A team given back with
     ``give_back_team`` is lent again (its helpers asleep meanwhile). One team
     per fit, never shared, so fits in several threads of a process each get
     their own. A forked child (a Dask or multiprocessing worker) does not
@@ -349,8 +349,8 @@ class _Placement:
     epoch of 10,000 images at m = 1000 after a 0.3 s pause took 0.030 s on
     two threads against 0.014 s steady; with the threads kept apart, 0.016
     (``benchmarks/results/2026-11-28/placement-fourteenth.txt``). Moving
-    the helper off the caller's CPU when it starts was not enough (they met
-    again after a barrier's sleep). So for the length of one run (one
+    the helper off the caller's CPU only when it starts gained nothing (the
+    threads' scheduler statistics showed them moving during the run). So for the length of one run (one
     segment of the governor's, about 20 ms) the caller stays on its CPU and
     the helpers on the others; afterwards every thread may run anywhere
     again, so a core another process takes between runs is left to it. With
