@@ -7,6 +7,7 @@ tested exactly and fast; ``nnvec bench --busy`` measures it for real.
 """
 
 import os
+import threading
 
 import numba
 import numpy as np
@@ -342,11 +343,10 @@ def test_threads_beyond_numbas_pool_is_an_error():
 
 
 def _nnvec_threads():
-    import threading
-
     return sorted(t.ident for t in threading.enumerate() if t.name.startswith("nnvec"))
 
 
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs numba's pool of 2 threads")
 def test_fits_in_a_row_reuse_one_helper_thread(mnist):
     # A new helper per fit paid for starting a thread on every fit
     # (partial_fit, a grid search's fits); the team is lent again instead.
