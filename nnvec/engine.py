@@ -118,6 +118,20 @@ def _fused_kernels(sizes, sparse):
     return _kernels.train_epoch_fused, _kernels.forward_rows_fused
 
 
+@functools.cache
+def _flushing(kernel):
+    """``kernel`` run with subnormal numbers flushed to zero on the calling
+    thread, and the thread's floating-point mode put back after (see
+    ``_kernels.flush_subnormals``): each thread of a team calls it."""
+    def run(*args):
+        mode = _kernels.flush_subnormals()
+        try:
+            return kernel(*args)
+        finally:
+            _kernels.restore_fp_mode(mode)
+    return run
+
+
 def _read_only(a):
     v = a.view()
     v.flags.writeable = False
@@ -316,7 +330,7 @@ class Network(BaseNetwork):
         # the training team while fitting (evaluation), else the process's own
         team = self._team if self._team is not None else prediction_team()
         X, sp, sparse = _kernel_inputs(X, self.sizes, self.dtype)
-        team.run(_fused_kernels(self.sizes, sparse)[1], nthr, X, sp, sparse,
+        team.run(_flushing(_fused_kernels(self.sizes, sparse)[1]), nthr, X, sp, sparse,
                  np.array(self.sizes, np.int64), _packed(self.weights), _packed(self.biases),
                  out, np.zeros(1, self.dtype))
         return out
@@ -396,7 +410,7 @@ class Network(BaseNetwork):
             assert gov is not None and self._team is not None
             n = len(X)
             m = min(m, n)  # as in _prepare_training: the scratch holds min(m, n) rows
-            kernel = _fused_kernels(self.sizes, sparse)[0]
+            kernel = _flushing(_fused_kernels(self.sizes, sparse)[0])
             lo = 0
             gov.begin()
             try:

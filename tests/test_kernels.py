@@ -328,3 +328,20 @@ def test_forward_rows_fused_matches_numpy(n, dtype):
         a = np.empty_like(z)
         N.sigmoid_into(z, a)
     np.testing.assert_allclose(out, a, **_fused_tol(dtype))
+
+
+@pytest.mark.skipif(not K._X86, reason="the SSE control register is x86's")
+def test_flush_subnormals_sets_the_threads_mode_and_restore_gives_it_back():
+    half = np.float32(0.5)
+    tiny = np.float32(1e-38)  # under float32's smallest normal number, 1.18e-38
+    assert tiny * half == np.float32(5e-39)  # gradual underflow: a subnormal result
+    mode = K.flush_subnormals()
+    try:
+        flushed = tiny * half  # numpy on this thread, in the fused kernels' mode
+        read_as_zero = np.float32(5e-39) + np.float32(0.0)  # a subnormal input counts as 0
+    finally:
+        K.restore_fp_mode(mode)
+    assert flushed == 0 and read_as_zero == 0
+    assert tiny * half == np.float32(5e-39)  # the caller's mode is back
+    assert K.flush_subnormals() == mode  # ... exactly as it was
+    K.restore_fp_mode(mode)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import nnvec
-from nnvec import _threads
+from nnvec import _kernels, _threads
 from nnvec._threads import ThreadGovernor
 
 
@@ -432,3 +432,22 @@ def test_the_threads_of_a_run_stay_apart_while_it_runs_and_are_free_after():
         assert seen[0][0] == allowed  # one thread: nothing is pinned
     finally:
         team.close()
+
+
+@pytest.mark.skipif(not _kernels._X86, reason="the SSE control register is x86's")
+@pytest.mark.parametrize("threads", [1, 2])
+def test_fused_kernels_flush_subnormals_and_leave_the_callers_mode_alone(threads):
+    # An output sigmoid of z = -95 is 5.5e-42 in float32, a subnormal: the
+    # fused kernels (every thread of the team) flush it to 0, numpy keeps it.
+    # 235 blocks of rows: the helper takes some of them.
+    X = np.ones((60_000, 4), np.float32)
+    probs = {}
+    for engine in ("numba", "numpy"):
+        net = nnvec.Network([4, 3, 2], seed=0, dtype=np.float32, engine=engine,
+                            threads=threads if engine == "numba" else None)
+        net.weights[-1][...] = 0
+        net.biases[-1][...] = -95
+        probs[engine] = net.predict_proba(X)
+    assert np.all(probs["numba"] == 0)
+    assert np.all((probs["numpy"] > 0) & (probs["numpy"] < np.finfo(np.float32).tiny))
+    assert np.float32(1e-38) * np.float32(0.5) == np.float32(5e-39)  # this thread unchanged
