@@ -164,6 +164,31 @@ def _fused_tol(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("r, n_out, n_in", BLOCK_SHAPES + [(53, 14, 784), (100, 16, 784),
+                                                           (12, 33, 100), (105, 70, 300)])
+def test_forward_layer_outer_matches_numpy_and_writes_only_its_block(r, n_out, n_in, dtype):
+    # panels of OUTER_VECTORS vectors of neurons (the last one partial) and
+    # blocks of 5 examples (then one at a time); Out a block of a wider array
+    rng = np.random.default_rng(r * 100 + n_out)
+    A = rng.random((r + 7, n_in)).astype(dtype)
+    rows = rng.permutation(r + 7)[:r]
+    W = (rng.standard_normal((n_out, n_in)) * 2).astype(dtype)
+    b = rng.standard_normal(n_out).astype(dtype)
+    wider = np.full((r + 2, n_out + 5), np.nan, dtype)
+    scratch = np.empty(K.OUTER_MAX_IN * K.OUTER_VECTORS * 16, dtype)
+    K._forward_layer_outer(A, rows, r, W, b, wider[1:r + 1, 2:n_out + 2], scratch)
+    z = A[rows].astype(np.float64) @ W.T.astype(np.float64) + b
+    # each output is one chain of n_in + 1 roundings: within the a priori
+    # bound of such a sum, (n_in + 1) u (|A| |W|^T + |b|), elementwise
+    bound = (n_in + 1) * np.finfo(dtype).eps / 2 * (
+        np.abs(A[rows]).astype(np.float64) @ np.abs(W.T).astype(np.float64) + np.abs(b))
+    err = np.abs(wider[1:r + 1, 2:n_out + 2] - z)
+    assert np.all(err <= bound), float(np.max(err / bound))
+    wider[1:r + 1, 2:n_out + 2] = np.nan
+    assert np.all(np.isnan(wider))  # nothing written outside the block
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("r, n_out, n_in", BLOCK_SHAPES)
 @TWINS
 def test_forward_layer_matches_numpy(r, n_out, n_in, dtype, twin):
