@@ -646,9 +646,7 @@ def _outer_panel(typingctx, Out, WT, A, rows, i, j, nvalid, ne, nv):
         Out, WT, A, rows, i, j, nvalid = args[:7]
         oty, wty, aty, rty = sig.args[:4]
         i64 = ir.IntType(64)
-        vty = _vector_type(context, wty.dtype, _panel_bytes(builder))
-        align = wty.dtype.bitwidth // 8
-        fma = _fma_function(builder, vty)
+        vty, align, fma = _panel_vector(context, builder, wty.dtype)
         n_in = cgutils.unpack_tuple(builder, context.make_array(wty)(context, builder, WT).shape,
                                     2)[0]
         src = [builder.load(_item_pointer(context, builder, rty, rows,
@@ -999,6 +997,13 @@ def _fma_function(builder, ty):
     return cgutils.get_or_insert_function(builder.module, ir.FunctionType(ty, [ty] * 3), name)
 
 
+def _panel_vector(context, builder, dtype):
+    """``(vector type, alignment, fma)`` of a register panel of ``dtype`` in the
+    function being compiled (its width: ``_panel_bytes``)."""
+    vty = _vector_type(context, dtype, _panel_bytes(builder))
+    return vty, dtype.bitwidth // 8, _fma_function(builder, vty)
+
+
 def _splat(builder, vty, x):
     """A vector of type ``vty`` with ``x`` in every lane."""
     v = builder.insert_element(ir.Constant(vty, ir.Undefined), x, ir.Constant(ir.IntType(32), 0))
@@ -1035,9 +1040,7 @@ def _delta_panel(typingctx, Dprev, D, W, i, k, nvec):
         Dprev, D, W, i, k = args[:5]
         dpty, dty, wty = sig.args[:3]
         i64 = ir.IntType(64)
-        vty = _vector_type(context, wty.dtype, _panel_bytes(builder))
-        align = wty.dtype.bitwidth // 8
-        fma = _fma_function(builder, vty)
+        vty, align, fma = _panel_vector(context, builder, wty.dtype)
         n_out = cgutils.unpack_tuple(builder, context.make_array(wty)(context, builder, W).shape,
                                      2)[0]
         rows = [builder.add(i, ir.Constant(i64, e)) for e in range(5)]
@@ -1093,9 +1096,7 @@ def _update_panel(typingctx, W, P, A, rows, n, j, k, nneur, nvec, ahead):
         W, P, A, rows, n, j, k = args[:7]
         wty, pty, aty, rty = sig.args[:4]
         i64 = ir.IntType(64)
-        vty = _vector_type(context, wty.dtype, _panel_bytes(builder))
-        align = wty.dtype.bitwidth // 8
-        fma = _fma_function(builder, vty)
+        vty, align, fma = _panel_vector(context, builder, wty.dtype)
         neurons = [builder.add(j, ir.Constant(i64, e)) for e in range(ne)]
         cols = [builder.add(k, ir.Constant(i64, c * vty.count)) for c in range(nv)]
         wptr = [[builder.bitcast(_item_pointer_2d(context, builder, wty, W, row, col),
