@@ -365,7 +365,7 @@ def _inplace_sigmoid_body(Out, i0, i1, j0, j1):
     """
     n = Out.shape[1]
     if j0 == 0 and j1 == n:  # whole rows: one flat loop (a row of 30 is short for vectors)
-        flat = Out.reshape(-1)[i0 * n:i1 * n]
+        flat = _as_1d(Out)[i0 * n:i1 * n]
         for k in range(flat.shape[0]):
             flat[k] = _sigmoid_scalar(flat[k])
         return
@@ -591,7 +591,7 @@ def _forward_layer_outer(A, rows, r, W, b, Out, WTs):
     n_out, n_in = W.shape
     lanes: int = _panel_lanes(W)
     width = OUTER_VECTORS * lanes
-    WT = WTs[:n_in * width].reshape((n_in, width))
+    WT = _as_2d(WTs[:n_in * width], n_in, width)
     for j in range(0, n_out, width):
         nvalid = min(width, n_out - j)
         for k in range(n_in):
@@ -1303,7 +1303,8 @@ def _forward_input_sparse(sp, rows, i0, i1, j0, j1, b, Out, zero):
     lanes: int = _vec_lanes(WT)
     n_in, width = _wt_dims(WT, Out.shape[1])
     wide = width > SPARSE_PANELS_MAX * lanes  # by the whole width: one path per network
-    acc = np.empty(width, WT.dtype)
+    acc_buf = np.empty(width, WT.dtype)
+    acc = _unowned(acc_buf)  # kept alive below
     for i in range(i0, i1):
         src = rows[i]
         # The examples come in shuffled order, so each one's pixels are a
@@ -1339,6 +1340,7 @@ def _forward_input_sparse(sp, rows, i0, i1, j0, j1, b, Out, zero):
         bj = b[j0:]
         for j in range(o.shape[0]):
             o[j] = _sigmoid_scalar(a[j] + bj[j])
+    _keep_alive(acc_buf)
 
 
 @fjit
@@ -1536,7 +1538,8 @@ def _update_input_sparse(D, sp, rows, r, k0, k1, j0, j1, decay):
     # a row that several examples of the mini-batch share stays in L1 between
     # them (one example's ~150 rows of 256 bytes did not). Every weight gets
     # its updates in the same order as example by example: the same bits.
-    cursor = np.empty((r, 2), np.int64)
+    cursor_buf = np.empty((r, 2), np.int64)
+    cursor = _unowned(cursor_buf)  # kept alive below
     for i in range(r):
         # Another thread wrote D (BP2): each example's deltas are a miss
         # from its core, which the loads at the start of every example's
@@ -1556,6 +1559,7 @@ def _update_input_sparse(D, sp, rows, r, k0, k1, j0, j1, decay):
         for i in range(r):
             _sparse_row_updates(WT, D, steps, vals, lut, i, cursor, indptr[rows[i] + 1], ke,
                                 j0, j1, n_in)
+    _keep_alive(cursor_buf)
 
 
 @fjit
@@ -1611,7 +1615,7 @@ def _weights_view(wflat, sizes, l):
     o = 0
     for i in range(l):
         o += sizes[i + 1] * sizes[i]
-    return wflat[o:o + sizes[l + 1] * sizes[l]].reshape((sizes[l + 1], sizes[l]))
+    return _as_2d(wflat[o:o + sizes[l + 1] * sizes[l]], sizes[l + 1], sizes[l])
 
 
 @fjit
@@ -1620,7 +1624,7 @@ def _layer_view(flat, sizes, l, m):
     o = 0
     for i in range(l):
         o += m * sizes[i + 1]
-    return flat[o:o + m * sizes[l + 1]].reshape((m, sizes[l + 1]))
+    return _as_2d(flat[o:o + m * sizes[l + 1]], m, sizes[l + 1])
 
 
 @fjit
@@ -1814,6 +1818,94 @@ def _block_bound(n_out, nblk, t, align):
 def _item_pointer(context, builder, aryty, ary, idx):
     arr = context.make_array(aryty)(context, builder, ary)
     return cgutils.get_item_pointer(context, builder, aryty, arr, [idx], wraparound=False)
+
+
+@intrinsic
+def _unowned(typingctx, ary):
+    """``ary`` as a view that holds no reference to its memory (NULL meminfo).
+
+    numba counts references to every array it passes around, slices or
+    reshapes: an atomic ``lock inc``/``lock dec`` on the array's meminfo each
+    time, hundreds per mini-batch in the fused kernels (two thirds of the
+    time of a [2, 2, 2] network's epoch at m = 1, a tenth of the chapter-1
+    network's), and when two threads count the same array, its count's
+    cache line moves between their cores every time. Views of an unowned
+    array are unowned too, and numba skips a NULL meminfo. Only for arrays
+    that something else keeps alive for as long as the view is used: the
+    kernel's arguments (the caller holds them) or a buffer kept alive to the
+    end of the function (``_keep_alive``).
+    """
+    if not isinstance(ary, types.Array):
+        return None
+
+    def codegen(context, builder, sig, args):
+        arr = context.make_array(sig.args[0])(context, builder, args[0])
+        arr.meminfo = cgutils.get_null_value(arr.meminfo.type)
+        arr.parent = cgutils.get_null_value(arr.parent.type)
+        return arr._getvalue()
+    return ary(ary), codegen
+
+
+@intrinsic
+def _as_2d(typingctx, flat, n0, n1):
+    """The C-contiguous 1-D ``flat`` (``n0 * n1`` elements, unchecked) as an
+    (n0, n1) array on the same memory. ``reshape`` does the same through a
+    call into numba's runtime that works out the strides of any layout: 10-20%
+    of a small network's epoch, where every step takes views of the flat
+    buffers."""
+    if not (isinstance(flat, types.Array) and flat.ndim == 1 and flat.layout == "C"):
+        return None
+    retty = flat.copy(ndim=2)
+
+    def codegen(context, builder, sig, args):
+        from numba.np.arrayobj import populate_array  # numba's own, loaded by its first call
+        src = context.make_array(sig.args[0])(context, builder, args[0])
+        n0, n1 = args[1], args[2]
+        out = context.make_array(retty)(context, builder)
+        itemsize = src.itemsize
+        populate_array(
+            out, data=src.data,
+            shape=cgutils.pack_array(builder, [n0, n1]),
+            strides=cgutils.pack_array(builder, [builder.mul(n1, itemsize), itemsize]),
+            itemsize=itemsize, meminfo=src.meminfo, parent=src.parent)
+        res = out._getvalue()
+        context.nrt.incref(builder, retty, res)  # a new reference, as numba expects
+        return res
+    return retty(flat, types.int64, types.int64), codegen
+
+
+@intrinsic
+def _as_1d(typingctx, ary):
+    """The C-contiguous ``ary`` as a 1-D array on the same memory (``_as_2d``'s inverse)."""
+    if not (isinstance(ary, types.Array) and ary.layout == "C"):
+        return None
+    retty = ary.copy(ndim=1)
+
+    def codegen(context, builder, sig, args):
+        from numba.np.arrayobj import populate_array  # numba's own, loaded by its first call
+        src = context.make_array(sig.args[0])(context, builder, args[0])
+        out = context.make_array(retty)(context, builder)
+        itemsize = src.itemsize
+        n = ir.Constant(ir.IntType(64), 1)
+        for d in cgutils.unpack_tuple(builder, src.shape):
+            n = builder.mul(n, d)
+        populate_array(
+            out, data=src.data, shape=cgutils.pack_array(builder, [n]),
+            strides=cgutils.pack_array(builder, [itemsize]),
+            itemsize=itemsize, meminfo=src.meminfo, parent=src.parent)
+        res = out._getvalue()
+        context.nrt.incref(builder, retty, res)
+        return res
+    return retty(ary), codegen
+
+
+@intrinsic
+def _keep_alive(typingctx, ary):
+    """Nothing: a use of ``ary`` that keeps it alive (numba frees an array
+    after its last use) while ``_unowned`` views of it are in use."""
+    def codegen(context, builder, sig, args):
+        return context.get_dummy_value()
+    return types.none(ary), codegen
 
 
 @intrinsic
@@ -2143,11 +2235,13 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
     n = Y.shape[0]
     L = len(sizes) - 1
     zero = scal[0]
-    own = np.empty_like(scal[:1])  # this thread's -eta/r, in the arrays' dtype
-    P = np.empty((UPDATE_CHUNK, UPDATE_NEURONS), scal.dtype)  # this thread's, for the update
+    own_buf = np.empty_like(scal[:1])  # this thread's -eta/r, in the arrays' dtype
+    P_buf = np.empty((UPDATE_CHUNK, UPDATE_NEURONS), scal.dtype)  # this thread's, for the update
     # this thread's transposed panel for _forward_layer_outer (only the part
     # a layer uses is ever touched)
-    WTs = np.empty(OUTER_MAX_IN * OUTER_VECTORS * _panel_lanes(scal) if wide else 1, scal.dtype)
+    WTs_buf = np.empty(OUTER_MAX_IN * OUTER_VECTORS * _panel_lanes(scal) if wide else 1,
+                       scal.dtype)
+    own, P, WTs = _unowned(own_buf), _unowned(P_buf), _unowned(WTs_buf)  # kept alive below
     # The sparse input layer split by WT's columns (layers of up to
     # SPARSE_UPDATE_VECTORS vectors, the chapter-1 network): each thread
     # reads and writes only its own columns of WT, of the layer's biases and
@@ -2222,12 +2316,21 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
             ex_before = by_examples
             if s == L:
                 met = False
+    _keep_alive(own_buf)
+    _keep_alive(P_buf)
+    _keep_alive(WTs_buf)
 
 
 @_fjit_inline
 def _train_epoch(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, lmbda,
                  cost_kind, scal, ident, lo, hi, t, nthr, sync, wide):
     """``train_epoch_fused``, with its dense layers' kernels in 512-bit vectors if ``wide``."""
+    # the caller holds every argument for the whole call: no counting (_unowned)
+    X, Y, perm, sizes, wflat, bflat, aflat, dflat, scal, ident, sync = (
+        _unowned(X), _unowned(Y), _unowned(perm), _unowned(sizes), _unowned(wflat),
+        _unowned(bflat), _unowned(aflat), _unowned(dflat), _unowned(scal), _unowned(ident),
+        _unowned(sync))
+    sp = (_unowned(sp[0]), _unowned(sp[1]), _unowned(sp[2]), _unowned(sp[3]), _unowned(sp[4]))
     leave, t, nthr = _join_team(sync, t, nthr)
     if leave:
         return
@@ -2309,6 +2412,11 @@ FORWARD_BLOCK = 256
 @_fjit_inline
 def _forward_rows(X, sp, sparse, sizes, wflat, bflat, out, scal, t, nthr, sync, wide):
     """``forward_rows_fused``, with the dense layers' kernels in 512-bit vectors if ``wide``."""
+    # the caller holds every argument for the whole call: no counting (_unowned)
+    X, sizes, wflat, bflat, out, scal, sync = (
+        _unowned(X), _unowned(sizes), _unowned(wflat), _unowned(bflat), _unowned(out),
+        _unowned(scal), _unowned(sync))
+    sp = (_unowned(sp[0]), _unowned(sp[1]), _unowned(sp[2]), _unowned(sp[3]), _unowned(sp[4]))
     n = out.shape[0]
     L = len(sizes) - 1
     zero = scal[0]

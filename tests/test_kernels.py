@@ -370,3 +370,47 @@ def test_flush_subnormals_sets_the_threads_mode_and_restore_gives_it_back():
     assert tiny * half == np.float32(5e-39)  # the caller's mode is back
     assert K.flush_subnormals() == mode  # ... exactly as it was
     K.restore_fp_mode(mode)
+
+
+@numba.njit(cache=False)
+def _views_of_a_buffer(n):
+    buf = np.empty(n)
+    view = K._unowned(buf)
+    for i in range(n):
+        view[i] = i + 0.5
+    # arrays of the same size allocated now would reuse the memory of a freed
+    # buffer (without the _keep_alive below, s comes out -1000.0)
+    total = 0.0
+    for _ in range(20):
+        other = np.full(n, -1.0)
+        total += other[0]
+    s = 0.0
+    for i in range(n):
+        s += view[i]
+    K._keep_alive(buf)
+    return s, total
+
+
+def test_unowned_view_writes_through_and_its_buffer_stays_alive_to_the_last_use():
+    n = 1000
+    s, total = _views_of_a_buffer(n)
+    assert total == -20.0
+    assert s == sum(i + 0.5 for i in range(n))
+
+
+@numba.njit(cache=False)
+def _shaped(flat, n0, n1):
+    a = K._as_2d(flat, n0, n1)
+    a[n0 - 1, n1 - 1] = -7.0
+    b = K._as_1d(a)
+    return a.shape[0], a.shape[1], a.strides[0], a.strides[1], b.shape[0], b[b.shape[0] - 1]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_as_2d_and_as_1d_are_views_of_the_same_memory_as_reshape(dtype):
+    flat = np.arange(12, dtype=dtype)
+    n0, n1, s0, s1, n, last = _shaped(flat, 3, 4)
+    ref = flat.reshape(3, 4)
+    assert (n0, n1) == ref.shape and (s0, s1) == ref.strides
+    assert n == 12 and last == -7.0
+    assert flat[11] == -7.0  # written through the view
