@@ -365,7 +365,7 @@ def _inplace_sigmoid_body(Out, i0, i1, j0, j1):
     """
     n = Out.shape[1]
     if j0 == 0 and j1 == n:  # whole rows: one flat loop (a row of 30 is short for vectors)
-        flat = _as_1d(Out)[i0 * n:i1 * n]
+        flat: np.ndarray = _as_1d(Out)[i0 * n:i1 * n]
         for k in range(flat.shape[0]):
             flat[k] = _sigmoid_scalar(flat[k])
         return
@@ -2241,7 +2241,10 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
     # a layer uses is ever touched)
     WTs_buf = np.empty(OUTER_MAX_IN * OUTER_VECTORS * _panel_lanes(scal) if wide else 1,
                        scal.dtype)
-    own, P, WTs = _unowned(own_buf), _unowned(P_buf), _unowned(WTs_buf)  # kept alive below
+    # kept alive below
+    own: np.ndarray = _unowned(own_buf)
+    P: np.ndarray = _unowned(P_buf)
+    WTs: np.ndarray = _unowned(WTs_buf)
     # The sparse input layer split by WT's columns (layers of up to
     # SPARSE_UPDATE_VECTORS vectors, the chapter-1 network): each thread
     # reads and writes only its own columns of WT, of the layer's biases and
