@@ -40,11 +40,11 @@ import functools
 import math
 import os
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from . import _kernels
 from .config import (
     FIRST_BATCHES,
     MULTI_MAX_BATCHES,
@@ -356,10 +356,17 @@ class _Placement:
     again, so a core another process takes between runs is left to it. With
     one thread, where the process may use fewer CPUs than threads, or
     where affinity cannot be set, nothing is done.
+
+    The caller moves its sleeping helpers (by their thread ids) before it
+    wakes them, so each wakes on another CPU: moved by themselves once
+    running, they first woke beside the caller, which had to give up its CPU
+    (a futex sleep and wake) before they could run, 130 us per run of two
+    threads on the Xeon (``benchmarks/results/2026-11-28/team-run-fifteenth.txt``).
     """
 
-    def __init__(self, nthr):
+    def __init__(self, nthr, helper_ids):
         self.allowed = self.cpu = None
+        self.helper_ids = helper_ids
         if _CURRENT_CPU is None:
             return
         try:
@@ -371,27 +378,21 @@ class _Placement:
         except OSError:  # a container that forbids it: leave placement alone
             return
         self.allowed, self.cpu = allowed, cpu
-
-    def helper(self, fn):
-        """``fn`` as a helper runs it: on the CPUs but the caller's, then anywhere."""
-        if self.allowed is None:
-            return fn
-        others, allowed = self.allowed - {self.cpu}, self.allowed
-
-        def share(*args):
-            try:
-                os.sched_setaffinity(0, others)
-            except OSError:
-                return fn(*args)
-            try:
-                return fn(*args)
-            finally:
-                os.sched_setaffinity(0, allowed)
-        return share
+        try:
+            for tid in helper_ids:
+                os.sched_setaffinity(tid, allowed - {cpu})
+        except OSError:
+            self.release()
 
     def release(self):
         if self.allowed is not None:
-            os.sched_setaffinity(0, self.allowed)
+            allowed, self.allowed = self.allowed, None
+            os.sched_setaffinity(0, allowed)
+            for tid in self.helper_ids:
+                try:
+                    os.sched_setaffinity(tid, allowed)
+                except OSError:  # a helper that has exited
+                    pass
 
 
 class Team:
@@ -399,10 +400,13 @@ class Team:
 
     ``run(fn, nthr, *args)`` calls ``fn(*args, t, nthr, sync)`` for ``t = 1
     .. nthr-1`` on helper threads and ``t = 0`` on the calling thread, with
-    one fresh zeroed ``sync`` (int64, length 8) for the run, and returns when
-    all have. The kernel must release the GIL (numba's ``nogil``) and make
-    its threads meet by itself. ``Team(helpers)`` starts that many helpers at
-    once (more are started when a run needs them); ``close()`` stops them.
+    one fresh zeroed ``sync`` (int64, ``_kernels.SYNC_SLOTS`` long) for the
+    run, and returns when all have: when each helper has added 1 to
+    ``sync[_kernels.DONE]`` (as nnvec's kernels do when they are finished with
+    their arguments), else when its call has returned. The kernel must
+    release the GIL (numba's ``nogil``) and make its threads meet by itself.
+    ``Team(helpers)`` starts that many helpers at once (more are started
+    when a run needs them); ``close()`` stops them.
     An idle helper sleeps: no spinning thread is left behind between
     segments, unlike an OpenMP pool. While a run on several threads lasts,
     the caller stays on its CPU and the helpers on the others
@@ -412,6 +416,7 @@ class Team:
     def __init__(self, helpers=0):
         self._pool: ThreadPoolExecutor | None = None
         self._size = 0
+        self._ids: list[int] = []  # the helpers' thread ids
         self.pid = os.getpid()
         self._lock = threading.Lock()  # one run at a time per team
         if helpers:  # started now, so the first timed segment does not pay for it
@@ -427,28 +432,36 @@ class Team:
         self.pid = os.getpid()
         pool = self._pool = ThreadPoolExecutor(helpers, thread_name_prefix="nnvec")
         self._size = helpers
-        for f in [pool.submit(time.sleep, 0.001) for _ in range(helpers)]:
-            f.result()
+        # one task per helper (each waits for all), to start them all and learn their ids
+        met = threading.Barrier(helpers)
+
+        def started():
+            met.wait()
+            return threading.get_native_id()
+
+        self._ids = [f.result() for f in [pool.submit(started) for _ in range(helpers)]]
         return pool
 
     def run(self, fn, nthr, *args):
-        sync = np.zeros(8, np.int64)
+        sync = np.zeros(_kernels.SYNC_SLOTS, np.int64)
         if nthr == 1:
             return fn(*args, 0, 1, sync)
         with self._lock:
             pool = self._pool
             if pool is None or self._size < nthr - 1:
                 pool = self._start(nthr - 1)
-            place = _Placement(nthr)
-            task = place.helper(fn)
+            place = _Placement(nthr, self._ids)
             try:
-                futures = [pool.submit(functools.partial(task, *args, t, nthr, sync))
+                futures = [pool.submit(functools.partial(fn, *args, t, nthr, sync))
                            for t in range(1, nthr)]
                 try:
                     fn(*args, 0, nthr, sync)
                 finally:
-                    for f in futures:
-                        f.result()
+                    # Done when the helpers say so (sync[DONE], nnvec's kernels),
+                    # else when their futures are (any other fn, a slow helper).
+                    if not _kernels.spin_until_done(sync, nthr - 1):
+                        for f in futures:
+                            f.result()
             finally:
                 place.release()
 
@@ -457,3 +470,4 @@ class Team:
             self._pool.shutdown(wait=True)
             self._pool = None
             self._size = 0
+            self._ids = []

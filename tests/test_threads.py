@@ -451,3 +451,50 @@ def test_fused_kernels_flush_subnormals_and_leave_the_callers_mode_alone(threads
     assert np.all(probs["numba"] == 0)
     assert np.all((probs["numpy"] > 0) & (probs["numpy"] < np.finfo(np.float32).tiny))
     assert np.float32(1e-38) * np.float32(0.5) == np.float32(5e-39)  # this thread unchanged
+
+
+def test_spin_until_done_counts_the_helpers():
+    sync = np.zeros(_kernels.SYNC_SLOTS, np.int64)
+    assert not _kernels.spin_until_done(sync, 1)  # gives up after its spin
+    sync[_kernels.DONE] = 1
+    assert _kernels.spin_until_done(sync, 1)
+    assert not _kernels.spin_until_done(sync, 2)
+
+
+def test_a_run_waits_for_a_helper_that_does_not_count_itself_done():
+    # A function that is not one of nnvec's kernels never writes sync[DONE]:
+    # the run must still return only after its helper has finished.
+    finished = []
+
+    def slow(t, nthr, sync):
+        if t == 1:
+            threading.Event().wait(0.05)
+            finished.append(t)
+
+    team = _threads.Team(1)
+    try:
+        team.run(slow, 2)
+        assert finished == [1]
+    finally:
+        team.close()
+
+
+def test_fused_kernels_count_their_helpers_done(mnist, monkeypatch):
+    # The training and prediction kernels write sync[DONE] from the helper
+    # when it is finished with their arguments (what Team.run waits for).
+    (X, y), _, _ = mnist
+    runs = []
+    original = _kernels.spin_until_done
+
+    def spy(sync, helpers):
+        runs.append((sync, helpers))
+        return original(sync, helpers)
+
+    monkeypatch.setattr(_kernels, "spin_until_done", spy)
+    net = nnvec.Network([784, 30, 10], seed=0, threads=2)
+    net.fit(X[:1000], y[:1000], epochs=1, batch_size=100, eta=3.0)
+    trained = len(runs)
+    net.predict(X[:600])  # three blocks of rows: two threads
+    assert trained >= 1 and len(runs) > trained
+    for sync, helpers in runs:
+        assert helpers == 1 and sync[_kernels.DONE] == 1
