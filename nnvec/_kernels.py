@@ -562,6 +562,13 @@ OUTER_MIN_M = 100
 #: is a thread's scratch)
 OUTER_MIN_IN = 256
 OUTER_MAX_IN = 4096
+#: from this many examples per mini-batch on, a forward pass in outer-product
+#: form is split between threads by examples rather than by neurons (each
+#: thread then transposes every neuron's weights, not half of them): at
+#: [784, 30, 10], m = 1000, epochs took 0.937 (float64) and 0.888 (float32)
+#: the time; at m = 100, 1.114 (benchmarks/results/2026-11-28/
+#: ab-outer-by-examples-fifteenth.txt)
+OUTER_SPLIT_MIN_M = 500
 #: vectors of neurons in one panel of the outer-product form: with 5
 #: examples, 20 vector sums of AVX-512's 32 registers
 OUTER_VECTORS = 4
@@ -1669,7 +1676,7 @@ def _forward_block(l, by_examples, X, sp, sparse, rows, ident, r, sizes, wflat, 
         if wide:
             # by the mini-batch's size and the layer's inputs only, so every
             # output takes the same path for any thread count
-            if r >= OUTER_MIN_M and OUTER_MIN_IN <= W.shape[1] <= OUTER_MAX_IN:
+            if _outer_form(r, W.shape[1]):
                 _forward_layer_outer(A, Arows[i0:i1], i1 - i0, W[j0:j1], b[j0:j1],
                                      Out[i0:i1, j0:j1], WTs)
             else:
@@ -2221,7 +2228,16 @@ def _bp2_weights(sizes):
 
 
 @fjit
-def _step_plan(s, L, sizes, r, nthr, ex_min):
+def _outer_form(r, n_in):
+    """Whether the 512-bit kernels run a dense forward pass of ``r`` examples
+    through ``n_in`` inputs in outer-product form (``_forward_layer_outer``):
+    by these two only, so every output takes the same path for any thread
+    count or split."""
+    return r >= OUTER_MIN_M and OUTER_MIN_IN <= n_in <= OUTER_MAX_IN
+
+
+@fjit
+def _step_plan(s, L, sizes, r, nthr, ex_min, outer):
     """Step ``s`` of a mini-batch of ``r``: ``(phase, layer, blocks, by_examples)``.
 
     Steps: the L forward passes (s < L), every layer's deltas (s == L), then
@@ -2241,7 +2257,13 @@ def _step_plan(s, L, sizes, r, nthr, ex_min):
         by_examples = nblk > 1
     else:
         nblk = _split_blocks(sizes[l + 1], sizes[l + 1] * sizes[l], nthr)
-        if phase == 0 and nblk == 1 and nthr > 1 and r >= ex_min:
+        if phase == 0 and nthr > 1 and (
+                (nblk == 1 and r >= ex_min)
+                or (outer and r >= OUTER_SPLIT_MIN_M and _outer_form(r, sizes[l]))):
+            # In outer-product form (``outer``: the 512-bit kernels, a dense
+            # input layer) a large mini-batch's forward pass is split by
+            # examples too: each thread then reads only its own examples'
+            # input rows, and transposes the whole layer's weights for them
             nblk = nthr
             by_examples = True
     return phase, l, nblk, by_examples
@@ -2303,7 +2325,8 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
         for i in range(r):
             _prefetch(Y[rows[i]], r - r)
         for s in range(2 * L + 1):
-            phase, l, nblk, by_examples = _step_plan(s, L, sizes, r, nthr, ex_min)
+            phase, l, nblk, by_examples = _step_plan(s, L, sizes, r, nthr, ex_min,
+                                                     wide and not (sparse and s == 0))
             if s == 2 * L and sparse:
                 # a step of its own before the sparse input layer's update:
                 # its bias step and D *= -eta/r, by the threads that update
