@@ -243,18 +243,20 @@ def test_512_bit_kernels_run_networks_with_a_large_dense_layer():
 @pytest.mark.skipif(not _kernels.AVX512, reason="the outer-product forward pass is the 512-bit kernels'")
 @pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs numba's pool of 2 threads")
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("m", [100, 500])
-def test_outer_product_forward_pass_trains_like_the_reference_on_any_thread_count(mnist, dtype,
-                                                                                  m):
-    # m >= OUTER_MIN_M: the hidden layer (784 inputs) runs _forward_layer_outer;
-    # two threads split its 30 neurons 14/16 at m = 100, its examples 250/250
-    # from OUTER_SPLIT_MIN_M on; every output is the same chain either way.
+@pytest.mark.parametrize("sizes, m", [([784, 30, 10], 100), ([784, 30, 10], 500),
+                                      ([784, 300, 100, 10], 500)])
+def test_outer_product_forward_pass_trains_like_the_reference_on_any_thread_count(
+        mnist, dtype, sizes, m):
+    # m >= OUTER_MIN_M: the layers of 784 and 300 inputs run _forward_layer_outer;
+    # two threads split their neurons (30: 14/16) at m = 100, their examples
+    # 250/250 from OUTER_SPLIT_MIN_M on, and the 100-input layer (plain form)
+    # by neurons; every output is the same chain either way.
     assert _kernels.OUTER_MIN_M <= 100 < _kernels.OUTER_SPLIT_MIN_M <= 500
     (X, y), _, _ = mnist
     X, y = X[:1000], y[:1000]
-    ref = nnvec.ReferenceNetwork([784, 30, 10], seed=2)
+    ref = nnvec.ReferenceNetwork(sizes, seed=2)
     ref.fit(X, y, epochs=1, batch_size=m, eta=3.0)
-    nets = [nnvec.Network([784, 30, 10], seed=2, dtype=dtype, threads=t) for t in (1, 2)]
+    nets = [nnvec.Network(sizes, seed=2, dtype=dtype, threads=t) for t in (1, 2)]
     for net in nets:
         net.fit(X.astype(dtype), y, epochs=1, batch_size=m, eta=3.0)
     tol = 1e-12 if dtype == np.float64 else 2e-5
