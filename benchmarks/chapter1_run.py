@@ -4,9 +4,11 @@ Measures, in one session on one machine:
 
 * ``nnvec train`` with its defaults ([784, 30, 10], 30 epochs of m=10,
   eta=3.0, an evaluation on the 10,000 test images after each), run as a new
-  process: wall time (median of ``--runs`` runs, warm numba cache) and peak
+  process: wall time (median of ``--runs`` runs, warm numba and data caches) and peak
   resident memory (the child's ``ru_maxrss``);
-* the same once on an empty numba cache (first run after install);
+* the same with the data cache off (``NNVEC_CACHE_DIR=``: the images
+  inflated and encoded again each run, as before that cache);
+* the same once on empty numba and data caches (first run after install);
 * one 50,000-image epoch of the per-example reference (``ReferenceNetwork``,
   the book's algorithm), in a new process each time, median of ``--runs``.
 
@@ -64,12 +66,15 @@ def main():
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
     env = dict(os.environ)
-    with tempfile.TemporaryDirectory() as cache:
-        cold = run_cli(dict(env, NUMBA_CACHE_DIR=cache))
-    run_cli(env)  # make sure the default cache is warm
-    warm, ref = [], []
+    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as data_cache:
+        cold = run_cli(dict(env, NUMBA_CACHE_DIR=cache, NNVEC_CACHE_DIR=data_cache))
+    run_cli(env)  # make sure the default caches are warm
+    # the encoded images' cache (nnvec._datacache) off: warm numba cache only
+    no_data_cache = dict(env, NNVEC_CACHE_DIR="")
+    warm, warm_nd, ref = [], [], []
     for _ in range(args.runs):  # interleaved
         warm.append(run_cli(env))
+        warm_nd.append(run_cli(no_data_cache))
         ref.append(reference_epoch())
     # Both nnvec and the reference run in this interpreter's environment: a
     # core install (numpy and numba, the README's first command) or one with
@@ -80,9 +85,10 @@ def main():
     res = {
         "machine": machine_info(), "command": "python benchmarks/chapter1_run.py "
         + " ".join(sys.argv[1:]), "python": sys.executable, "extras_installed": extras,
-        "cold": cold, "warm": warm, "reference_epoch_s": ref,
+        "cold": cold, "warm": warm, "warm_no_data_cache": warm_nd, "reference_epoch_s": ref,
         "warm_wall_median_s": float(np.median([w["wall_s"] for w in warm])),
-        "max_rss_mb": max(w["max_rss_mb"] for w in warm + [cold]),
+        "warm_no_data_cache_wall_median_s": float(np.median([w["wall_s"] for w in warm_nd])),
+        "max_rss_mb": max(w["max_rss_mb"] for w in warm + warm_nd + [cold]),
         "reference_epoch_median_s": float(np.median(ref)),
     }
     res["whole_run_over_reference_epoch"] = (res["warm_wall_median_s"]
@@ -91,12 +97,18 @@ def main():
     print(f"Python: {sys.executable} (optional packages installed: {', '.join(extras) or 'none'})")
     print(f"nnvec train (whole chapter-1 run, warm cache): {res['warm_wall_median_s']:.2f} s "
           f"(median of {args.runs}; {[round(w['wall_s'], 2) for w in warm]})")
-    print(f"nnvec train, empty numba cache (first run after install): {cold['wall_s']:.2f} s")
+    print(f"nnvec train, warm numba cache, data cache off (NNVEC_CACHE_DIR=): "
+          f"{res['warm_no_data_cache_wall_median_s']:.2f} s "
+          f"({[round(w['wall_s'], 2) for w in warm_nd]}), / reference epoch "
+          f"{res['warm_no_data_cache_wall_median_s'] / np.median(ref):.2f}")
+    print(f"nnvec train, empty numba and data caches (first run after install): "
+          f"{cold['wall_s']:.2f} s")
     print(f"one reference epoch (per-example, 50,000 images): "
           f"{res['reference_epoch_median_s']:.2f} s (median of {args.runs})")
     print(f"whole run / one reference epoch: {res['whole_run_over_reference_epoch']:.2f}")
     print(f"peak resident memory of nnvec train: {res['max_rss_mb']:.0f} MB "
-          f"(per run: {[round(w['max_rss_mb']) for w in warm + [cold]]})")
+          f"(per run, warm, data cache off, cold: "
+          f"{[round(w['max_rss_mb']) for w in warm + warm_nd + [cold]]})")
     print(f"final accuracy: {warm[-1]['last_epoch']}")
     if args.json:
         with open(args.json, "w") as f:

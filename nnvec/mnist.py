@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import DTypeLike
 
+from . import _datacache
 from ._aligned import aligned_copy
 from .sparse import SparseImages
 
@@ -243,9 +244,12 @@ def find_data_dir(data_dir=None):
         "directory holding the four IDX .gz files.")
 
 
-def _load_pair(images_path, labels_path, compact=False):
-    images = (read_idx_images_sparse if compact else read_idx_images)(images_path)
-    labels = read_idx_labels(labels_path)
+def _load_pair(images_path, labels_path, compact=False, cache=False):
+    if compact and cache:
+        images, labels = _load_compact_cached(images_path, labels_path)
+    else:
+        images = (read_idx_images_sparse if compact else read_idx_images)(images_path)
+        labels = read_idx_labels(labels_path)
     if len(images) != len(labels):
         raise MNISTFormatError(
             f"{images_path} holds {len(images)} images but {labels_path} holds "
@@ -253,9 +257,43 @@ def _load_pair(images_path, labels_path, compact=False):
     return images, labels
 
 
+_CACHED = ("indptr", "steps", "vals", "labels", "n_features")
+
+
+def _plausible(indptr, steps, vals, labels, n_features):
+    """Whether a cache entry's arrays have the form the encoder gives (cheap
+    checks: the bytes themselves are the ones written, by their CRC-32)."""
+    return (indptr.dtype == np.int64 and steps.dtype == vals.dtype == labels.dtype == np.uint8
+            and indptr.ndim == steps.ndim == vals.ndim == labels.ndim == 1
+            and n_features.dtype == np.int64 and n_features.ndim == 0 and n_features >= 1
+            and len(indptr) >= 1 and indptr[0] == 0 and indptr[-1] == len(steps) == len(vals)
+            and bool(np.all(np.diff(indptr) >= 0)))
+
+
+def _load_compact_cached(images_path, labels_path):
+    """``(SparseImages, labels)`` of an image and a label file, through ``_datacache``."""
+    try:
+        record = _datacache.sources_record([images_path, labels_path])
+    except OSError:  # a missing file: the readers below say which
+        record = None
+    hit = _datacache.load("mnist-pair", record, _CACHED) if record else None
+    if hit is not None and _plausible(**hit):
+        images = SparseImages._trusted(hit["indptr"], hit["steps"], hit["vals"],
+                                       int(hit["n_features"]), 255.0)
+        return images, hit["labels"]
+    images = read_idx_images_sparse(images_path)
+    labels = read_idx_labels(labels_path)
+    if record is not None:
+        _datacache.store("mnist-pair", record, {
+            "indptr": images.indptr, "steps": images.steps, "vals": images.vals,
+            "labels": labels, "n_features": np.int64(images.n_features)})
+    return images, labels
+
+
 def load_mnist(data_dir: str | os.PathLike | None = None, dtype: DTypeLike = np.float64,
-               compact: bool = False) -> tuple[tuple[Any, np.ndarray], tuple[Any, np.ndarray],
-                                               tuple[Any, np.ndarray]]:
+               compact: bool = False, cache: bool = True
+               ) -> tuple[tuple[Any, np.ndarray], tuple[Any, np.ndarray],
+                          tuple[Any, np.ndarray]]:
     """Load MNIST with the book's split.
 
     Parameters
@@ -268,6 +306,13 @@ def load_mnist(data_dir: str | os.PathLike | None = None, dtype: DTypeLike = np.
         stored, 28 MB for all three sets instead of 440 MB in float64; the
         same values, see ``nnvec.sparse``) instead of a float array; ``dtype``
         is then the one it turns into where it is made dense.
+    cache : bool, default True
+        With ``compact=True``, keep the encoded images on disk after the
+        first load and read them from there while the files are unchanged
+        (path, size and modification time; see ``nnvec._datacache``:
+        ``$NNVEC_CACHE_DIR``, else ``~/.cache/nnvec``; ``NNVEC_CACHE_DIR=``
+        turns it off): the same arrays, in milliseconds instead of the
+        0.2-0.3 s of inflating and encoding. Not used for dense arrays.
 
     Returns
     -------
@@ -285,8 +330,10 @@ def load_mnist(data_dir: str | os.PathLike | None = None, dtype: DTypeLike = np.
         If a file is corrupt, truncated or mismatched.
     """
     d = find_data_dir(data_dir)
-    tr_img, tr_lab = _load_pair(d / FILES["train_images"], d / FILES["train_labels"], compact)
-    te_img, te_lab = _load_pair(d / FILES["test_images"], d / FILES["test_labels"], compact)
+    tr_img, tr_lab = _load_pair(d / FILES["train_images"], d / FILES["train_labels"], compact,
+                                cache)
+    te_img, te_lab = _load_pair(d / FILES["test_images"], d / FILES["test_labels"], compact,
+                                cache)
     if len(tr_img) <= N_TRAINING:
         raise MNISTFormatError(
             f"{d / FILES['train_images']} holds {len(tr_img)} images; the book's split "

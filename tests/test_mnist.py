@@ -71,6 +71,7 @@ def test_label_out_of_range(tmp_path):
 
 
 def make_dir(tmp_path, n_train=50_003, n_train_labels=None):
+    tmp_path.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
     write_images(tmp_path / "train-images-idx3-ubyte.gz", rng.integers(0, 256, (n_train, 2, 2)))
     write_labels(tmp_path / "train-labels-idx1-ubyte.gz",
@@ -164,3 +165,90 @@ def test_sparse_images_concatenate():
         nnvec.SparseImages.concatenate([nnvec.SparseImages.from_dense(a)], 7)
     with pytest.raises(TypeError, match="from_dense"):
         nnvec.SparseImages.concatenate([a], 6)
+
+
+# ------------------------------------------------------------ the data cache
+def _same_compact(a, b):
+    for (Xa, ya), (Xb, yb) in zip(a, b):
+        assert Xa.shape == Xb.shape and ya.dtype == yb.dtype == np.int64
+        assert np.array_equal(ya, yb)
+        for name in ("indptr", "steps", "vals"):
+            assert np.array_equal(getattr(Xa, name), getattr(Xb, name)), name
+
+
+def _no_reading(monkeypatch):
+    def fail(*args):
+        raise AssertionError("read the IDX file instead of the cache")
+    monkeypatch.setattr("nnvec.mnist.read_idx_images_sparse", fail)
+
+
+def test_cache_gives_the_same_arrays_without_reading_the_files(tmp_path, monkeypatch):
+    monkeypatch.setenv("NNVEC_CACHE_DIR", str(tmp_path / "cache"))
+    d = make_dir(tmp_path / "data")
+    fresh = nnvec.load_mnist(d, compact=True, cache=False)
+    assert not (tmp_path / "cache").exists()  # cache=False writes nothing
+    first = nnvec.load_mnist(d, compact=True)
+    assert len(list((tmp_path / "cache").glob("mnist-pair-*.npz"))) == 2
+    _same_compact(first, fresh)
+    _no_reading(monkeypatch)
+    again = nnvec.load_mnist(d, compact=True)
+    _same_compact(again, fresh)
+    assert not again[0][0].steps.flags.writeable
+    # a copy of the data elsewhere is another entry: read, not taken from this one's
+    d2 = tmp_path / "copy"
+    d2.mkdir()
+    for f in d.iterdir():
+        (d2 / f.name).write_bytes(f.read_bytes())
+    with pytest.raises(AssertionError, match="instead of the cache"):
+        nnvec.load_mnist(d2, compact=True)
+
+
+def test_cache_reads_a_changed_file_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("NNVEC_CACHE_DIR", str(tmp_path / "cache"))
+    d = make_dir(tmp_path / "data")
+    nnvec.load_mnist(d, compact=True)
+    rng = np.random.default_rng(1)
+    new = rng.integers(0, 256, (5, 2, 2))
+    write_images(d / "t10k-images-idx3-ubyte.gz", new)
+    _, _, (Xt, _) = nnvec.load_mnist(d, compact=True)
+    assert np.array_equal(np.asarray(Xt), new.reshape(5, 4) / 255.0)
+    # a file turned bad is reported, not served from the cache
+    (d / "t10k-labels-idx1-ubyte.gz").write_bytes(b"\x1f\x8b junk")
+    with pytest.raises(MNISTFormatError, match="t10k-labels"):
+        nnvec.load_mnist(d, compact=True)
+
+
+def test_damaged_or_foreign_cache_entries_are_read_again(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("NNVEC_CACHE_DIR", str(cache))
+    d = make_dir(tmp_path / "data")
+    fresh = nnvec.load_mnist(d, compact=True, cache=False)
+    nnvec.load_mnist(d, compact=True)
+    big = max(cache.glob("mnist-pair-*.npz"), key=lambda p: p.stat().st_size)
+    raw = bytearray(big.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF  # one byte inside the arrays: its CRC-32 no longer matches
+    big.write_bytes(bytes(raw))
+    _same_compact(nnvec.load_mnist(d, compact=True), fresh)
+    big.write_bytes(big.read_bytes()[:1000])  # cut short
+    _same_compact(nnvec.load_mnist(d, compact=True), fresh)
+    np.savez(big, meta=np.frombuffer(b'{"format": 0}', np.uint8))  # not an entry of ours
+    _same_compact(nnvec.load_mnist(d, compact=True), fresh)
+    # each time the entry was written again, whole: now it serves
+    _no_reading(monkeypatch)
+    _same_compact(nnvec.load_mnist(d, compact=True), fresh)
+    assert not list(cache.glob(".*tmp"))
+
+
+def test_cache_off_or_unwritable_still_loads(tmp_path, monkeypatch):
+    d = make_dir(tmp_path / "data")
+    fresh = nnvec.load_mnist(d, compact=True, cache=False)
+    monkeypatch.setenv("NNVEC_CACHE_DIR", "")
+    _same_compact(nnvec.load_mnist(d, compact=True), fresh)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("NNVEC_CACHE_DIR", str(blocker / "cache"))
+    _same_compact(nnvec.load_mnist(d, compact=True), fresh)
+    monkeypatch.delenv("NNVEC_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    _same_compact(nnvec.load_mnist(d, compact=True), fresh)
+    assert len(list((tmp_path / "xdg" / "nnvec").glob("mnist-pair-*.npz"))) == 2
