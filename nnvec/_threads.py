@@ -319,6 +319,17 @@ class ThreadGovernor:
             # fresh helper threads, or right after another library's threads
             # ran, can be several times slower than the next.
             clear = cur is None or t > TIE_RATIO * cur
+            # A probe of fewer threads than the current count backs off on a
+            # narrow loss too: the current count is still watched against its
+            # estimate by its own segments (above), which leave at once when
+            # a load makes them slower, so these probes only refresh that
+            # estimate. Probed every PROBE_BUDGET's worth of their loss, one
+            # thread cost the chapter-1 network 5% of its two-thread epoch on
+            # a quiet Xeon (the probes, the helper's wake-up after each, the
+            # extra segments; benchmarks/results/2026-11-28/
+            # governor-quiet-sixteenth.txt).
+            if threads < self.current:
+                clear = True
             backoff = 2 * self.gap[threads] if clear and self.tried[threads] > 1 else PROBE_GAP_MIN_S
             self.gap[threads] = min(max(backoff, excess / PROBE_BUDGET), PROBE_GAP_MAX_S)
 
