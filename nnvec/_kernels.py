@@ -2399,9 +2399,15 @@ def _train_run(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta
         sp = (sp[0], sp[1], sp[2], sp[3], _wt_view(sp[4], sizes[1]))
     n = Y.shape[0]
     decay = 1.0 - eta * lmbda / n
+    # The sparse input layer trains in WT (its weights transposed) from the
+    # epoch's first segment to its last; between them W's block of wflat is
+    # stale (the engine calls ``wt_into_weights`` if an epoch stops early).
+    # Copied at every segment, each thread's columns of WT moved between the
+    # cores twice a segment too: 0.25-0.7 ms a segment at [784, 30, 10],
+    # m = 10 (benchmarks/results/2026-11-28/segments-sixteenth.txt).
     if t == 0:
         scal[0] = 0.0
-        if sparse:
+        if sparse and lo == 0:
             _wt_copy(_weights_view(wflat, sizes, 0), sp[4], True)
     if nthr > 1:
         _barrier(sync, nthr)
@@ -2409,8 +2415,15 @@ def _train_run(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta
                    cost_kind, scal, ident, lo, hi, t, nthr, sync, wide)
     if nthr > 1:
         _barrier(sync, nthr)
-    if t == 0 and sparse:
+    if t == 0 and sparse and hi >= n:
         _wt_copy(_weights_view(wflat, sizes, 0), sp[4], False)
+
+
+@fjit
+def wt_into_weights(wflat, sizes, WT):
+    """The sparse input layer's weights from WT (``sp[4]`` of the fused
+    kernels) into ``wflat``: for an epoch stopped between two segments."""
+    _wt_copy(_weights_view(wflat, sizes, 0), _wt_view(WT, sizes[1]), False)
 
 
 @fjit
@@ -2421,7 +2434,10 @@ def train_epoch_fused(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dfl
     The epoch's order is ``perm``; a whole epoch is ``lo=0, hi=len(X)``, and
     calls over consecutive ranges (each a multiple of ``m`` long, but the
     last) give exactly the same result as one call, so an epoch can be run in
-    segments with a different thread count for each.
+    segments with a different thread count for each. With ``sparse`` the
+    input layer's weights live in ``WT`` from the call with ``lo == 0`` to
+    the one that reaches ``len(X)``: in between, its block of ``wflat`` is
+    stale, and ``wt_into_weights`` brings it up to date.
 
     ``X``: the (n, n_in) inputs, or with ``sparse`` a placeholder and the
     inputs are ``sp = (indptr, steps, vals, lut, WT)`` (see

@@ -426,6 +426,8 @@ class Network(BaseNetwork):
                     gov.record(nthr, hi - lo, time.perf_counter() - t0, m)
                     lo = hi
             finally:
+                if sparse and 0 < lo < n:  # stopped between segments: W is in WT
+                    _kernels.wt_into_weights(wflat, sizes, sp[4])
                 _inplace_unpack(wflat, self.weights)
                 _inplace_unpack(bflat, self.biases)
             return
