@@ -2447,9 +2447,10 @@ def _train_run(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta
     # The sparse input layer trains in WT (its weights transposed) from the
     # epoch's first segment to its last; between them W's block of wflat is
     # stale (the engine calls ``wt_into_weights`` if an epoch stops early).
-    # Copied at every segment, each thread's columns of WT moved between the
-    # cores twice a segment too: 0.25-0.7 ms a segment at [784, 30, 10],
-    # m = 10 (benchmarks/results/2026-11-28/segments-sixteenth.txt).
+    # Copied at every segment, each thread's columns of WT also moved between
+    # the cores twice a segment (at [784, 30, 10], m = 10, each extra segment
+    # cost 0.27-0.42 ms before, 0.06-0.34 ms after; benchmarks/results/
+    # 2026-11-28/segments-sixteenth.txt, a noisy measurement).
     if t == 0:
         scal[0] = 0.0
         if sparse and lo == 0:

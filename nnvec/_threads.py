@@ -323,11 +323,12 @@ class ThreadGovernor:
             # narrow loss too: the current count is still watched against its
             # estimate by its own segments (above), which leave at once when
             # a load makes them slower, so these probes only refresh that
-            # estimate. Probed every PROBE_BUDGET's worth of their loss, one
-            # thread cost the chapter-1 network 5% of its two-thread epoch on
-            # a quiet Xeon (the probes, the helper's wake-up after each, the
-            # extra segments; benchmarks/results/2026-11-28/
-            # governor-quiet-sixteenth.txt).
+            # estimate. Probed every PROBE_BUDGET's worth of their loss (every
+            # 17 ms of training at the chapter-1 network's narrow lead on a
+            # quiet Xeon), with the helper's wake-up after each and the extra
+            # segments, the default was 7-10% slower than two fixed threads;
+            # 2-6% with this and longer segments (benchmarks/results/
+            # 2026-11-28/governor-quiet-sixteenth.txt).
             if threads < self.current:
                 clear = True
             backoff = 2 * self.gap[threads] if clear and self.tried[threads] > 1 else PROBE_GAP_MIN_S
