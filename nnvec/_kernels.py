@@ -2126,24 +2126,8 @@ def _wait_while(sync, idx, value, sleepers, i, t0):
 #: the slot of a kernel's ``sync`` where each helper thread (``t >= 1`` as
 #: called) counts itself finished with the kernel's arguments
 DONE = 8
-#: cycles (about 1 ms) a wait at a barrier between a segment's steps must
-#: last to count as a stall (a partner that lost its core for a scheduler
-#: slice): the host's own hiccups, tens to hundreds of microseconds, are not,
-#: or segments on a quiet machine were cut every few hundred mini-batches
-STALL_CYCLES = 1 << 21
-#: the slot where a thread that waited over ``STALL_CYCLES`` at a barrier of a
-#: segment's mini-batches (``_step_barrier``) counts itself ...
-STALLED = 9
-#: ... and the one the barrier's last arrival sets to 1 when it sees such a
-#: count: every thread then ends the segment after the mini-batch it is in
-#: (``_train_segment``), so a load that takes a core from a thread is noticed
-#: within a mini-batch or two, not at the end of a segment of hundreds
-STOP = 10
-#: the slot where thread 0 writes where the segment stopped (its ``hi``, or
-#: the end of the mini-batch where ``STOP`` ended it)
-REACHED = 11
 #: ``sync``'s length (see ``DONE``)
-SYNC_SLOTS = 12
+SYNC_SLOTS = 9
 
 
 @fjit
@@ -2197,15 +2181,12 @@ def _gather(sync, nthr):
         i += 1
 
 
-@_fjit_inline
-def _barrier_body(sync, nthr, watch):
+@fjit
+def _barrier(sync, nthr):
+    """Wait until all ``nthr`` threads of the team reach it."""
     round_: int = _atomic_load(sync, 1)
     if _atomic_add(sync, 0, 1) == nthr - 1:  # the last to arrive opens the next round
         _atomic_add(sync, 0, -nthr)
-        # Decided here, before the round opens, and only here: a thread that
-        # has passed the same barriers sees the same STOP (see _train_segment).
-        if watch and _atomic_load(sync, STALLED) > 0 and _atomic_load(sync, STOP) == 0:
-            _atomic_add(sync, STOP, 1)
         _atomic_add(sync, 1, 1)
         if _atomic_load(sync, 3) > 0:
             _wake_all(sync, 1)
@@ -2217,22 +2198,6 @@ def _barrier_body(sync, nthr, watch):
             t0 = _cycles()
         _wait_while(sync, 1, round_, 3, i, t0)
         i += 1
-    if watch and i > 0 and ((_cycles() - t0 >= STALL_CYCLES) if t0 != 0 else i >= SPIN_PAUSES):
-        _atomic_add(sync, STALLED, 1)
-
-
-@fjit
-def _barrier(sync, nthr):
-    """Wait until all ``nthr`` threads of the team reach it."""
-    _barrier_body(sync, nthr, False)
-
-
-@fjit
-def _step_barrier(sync, nthr):
-    """``_barrier`` between the steps of a segment's mini-batches: a wait
-    over ``STALL_CYCLES`` (a partner that lost its core) is counted in
-    ``sync[STALLED]``, and the next barrier's last arrival sets ``sync[STOP]``."""
-    _barrier_body(sync, nthr, True)
 
 
 @fjit
@@ -2305,9 +2270,7 @@ def _step_plan(s, L, sizes, r, nthr, ex_min, outer):
 @_fjit_inline
 def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, decay,
                    cost_kind, scal, ident, lo, hi, t, nthr, sync, wide):
-    """Thread ``t`` of ``nthr``'s share of ``train_epoch_fused``'s mini-batches;
-    returns where it stopped: ``hi``, or earlier when a barrier wait was
-    a stall (``STOP``).
+    """Thread ``t`` of ``nthr``'s share of ``train_epoch_fused``'s mini-batches.
 
     Every thread walks every step; block ``t`` of a step split into ``nthr``
     blocks is this thread's, a step that is not split is thread 0's. The
@@ -2342,7 +2305,6 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
     split_before = False  # the barrier after the transposes is the first meeting
     ex_before = False  # the step before was split by examples
     met = False  # the threads met since the deltas were computed
-    reached = hi
     for start in range(lo, hi, m):
         r = min(m, n - start)
         rows = perm[start:start + r]
@@ -2371,7 +2333,7 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
                 b0 = _layer_view(bflat, sizes, 0, 1)[0]
                 if by_columns:
                     if nthr > 1 and not met:
-                        _step_barrier(sync, nthr)
+                        _barrier(sync, nthr)
                         met = True
                     if nblk == 1:  # on contiguous rows (a loop LLVM vectorises)
                         _scale_input_delta(D0, r, b0, neg_step)
@@ -2381,7 +2343,7 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
                         _scale_input_delta(D0[:, j0:j1], r, b0[j0:j1], neg_step)
                 else:
                     if nthr > 1 and split_before:
-                        _step_barrier(sync, nthr)
+                        _barrier(sync, nthr)
                     if t == 0:
                         _scale_input_delta(D0, r, b0, neg_step)
                 split_before = False
@@ -2395,7 +2357,7 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
                     # reads only the outputs it computed itself
                     pass
                 elif nblk > 1 or split_before:
-                    _step_barrier(sync, nthr)
+                    _barrier(sync, nthr)
                     met = s > L
             if t < nblk:
                 _step_block(phase, by_examples, l, X, sp, sparse, Y, rows, ident, r, sizes,
@@ -2405,16 +2367,9 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
             ex_before = by_examples
             if s == L:
                 met = False
-        # Every thread here has passed the same barriers (the next is in the
-        # next mini-batch's steps), and only a barrier's last arrival sets
-        # STOP: all read the same value and end the segment together.
-        if nthr > 1 and _atomic_load(sync, STOP) > 0:
-            reached = start + r
-            break
     _keep_alive(own_buf)
     _keep_alive(P_buf)
     _keep_alive(WTs_buf)
-    return reached
 
 
 @_fjit_inline
@@ -2457,14 +2412,12 @@ def _train_run(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta
             _wt_copy(_weights_view(wflat, sizes, 0), sp[4], True)
     if nthr > 1:
         _barrier(sync, nthr)
-    reached = _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta,
-                             decay, cost_kind, scal, ident, lo, hi, t, nthr, sync, wide)
+    _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, decay,
+                   cost_kind, scal, ident, lo, hi, t, nthr, sync, wide)
     if nthr > 1:
         _barrier(sync, nthr)
-    if t == 0:
-        if sparse and reached >= n:
-            _wt_copy(_weights_view(wflat, sizes, 0), sp[4], False)
-        _atomic_add(sync, REACHED, reached)
+    if t == 0 and sparse and hi >= n:
+        _wt_copy(_weights_view(wflat, sizes, 0), sp[4], False)
 
 
 @fjit

@@ -413,7 +413,7 @@ class Team:
     ``run(fn, nthr, *args)`` calls ``fn(*args, t, nthr, sync)`` for ``t = 1
     .. nthr-1`` on helper threads and ``t = 0`` on the calling thread, with
     one fresh zeroed ``sync`` (int64, ``_kernels.SYNC_SLOTS`` long) for the
-    run, and returns ``sync`` when all have: when each helper has added 1 to
+    run, and returns when all have: when each helper has added 1 to
     ``sync[_kernels.DONE]`` (as nnvec's kernels do when they are finished with
     their arguments), else when its call has returned. The kernel must
     release the GIL (numba's ``nogil``) and make its threads meet by itself.
@@ -457,8 +457,7 @@ class Team:
     def run(self, fn, nthr, *args):
         sync = np.zeros(_kernels.SYNC_SLOTS, np.int64)
         if nthr == 1:
-            fn(*args, 0, 1, sync)
-            return sync
+            return fn(*args, 0, 1, sync)
         with self._lock:
             pool = self._pool
             if pool is None or self._size < nthr - 1:
@@ -477,7 +476,6 @@ class Team:
                             f.result()
             finally:
                 place.release()
-        return sync
 
     def close(self):
         if self._pool is not None:

@@ -77,13 +77,10 @@ SEGMENT_S = 0.02
 #: ... but a segment on more than one thread has at most this many
 #: mini-batches: when another process takes a core, a thread waiting at a
 #: barrier sleeps until its partner gets a core back, so every mini-batch can
-#: cost a wake-up or a scheduler slice. The kernel ends a segment after the
-#: first mini-batch where a wait lasted a scheduler slice (``_kernels.STOP``);
-#: this bounds how long shorter waits go unnoticed. Not smaller: each
-#: segment on more threads costs 0.1-0.4 ms (handing work to the helpers and
-#: waking them; the chapter-1 epoch cut into segments of 512 mini-batches was
-#: 3-4% slower than whole, benchmarks/results/2026-11-28/segments-sixteenth.txt).
-MULTI_MAX_BATCHES = 2048
+#: cost a wake-up or a scheduler slice; this bounds how long a sudden load goes
+#: unnoticed. Not smaller: each multi-thread segment hands work to a helper
+#: thread (tens of microseconds), which short segments would pay too often.
+MULTI_MAX_BATCHES = 512
 #: seconds a probe segment aims to last at the probed count's last speed ...
 PROBE_S = 0.004
 #: ... but never more mini-batches than this: when threads stall at barriers,

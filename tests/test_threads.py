@@ -17,18 +17,13 @@ import nnvec
 from nnvec import _kernels, _threads
 from nnvec._threads import ThreadGovernor
 
-#: a simulated mini-batch on more threads longer than this had a barrier
-#: wait of a stall (``_kernels.STALL_CYCLES``): the kernel ends its segment there
-STALL_S = 1e-3
-
 
 def simulate(gov, batch_s, n=50_000, m=10, epochs=5, wake_s=0.0, rng=None):
     """Run ``epochs`` simulated epochs; return total seconds and per-count seconds.
 
     ``batch_s(threads, rng)`` gives the seconds of one mini-batch;
     ``wake_s`` is added to a multi-thread segment that follows a one-thread
-    one (the sleeping pool must be woken). A segment on more threads ends
-    after its first mini-batch over ``STALL_S``, as the kernel's do.
+    one (the sleeping pool must be woken).
     """
     rng = rng or np.random.default_rng(0)
     total, prev = 0.0, None
@@ -38,13 +33,8 @@ def simulate(gov, batch_s, n=50_000, m=10, epochs=5, wake_s=0.0, rng=None):
             thr, count = gov.plan(m, n - lo)
             assert count > 0 and (count % m == 0 or lo + count == n)
             hi = min(n, lo + count)
-            s = 0.0
-            for b in range(-(-(hi - lo) // m)):
-                one = batch_s(thr, rng)
-                s += one
-                if thr > 1 and one > STALL_S:
-                    hi = min(hi, lo + (b + 1) * m)
-                    break
+            batches = -(-(hi - lo) // m)
+            s = sum(batch_s(thr, rng) for _ in range(batches))
             if thr > 1 and prev == 1:
                 s += wake_s
             gov.record(thr, hi - lo, s, m)
@@ -325,37 +315,6 @@ def test_an_epoch_stopped_between_segments_leaves_the_weights_it_reached(mnist, 
     dense, sparse = nets
     for a, b in zip(dense.weights + dense.biases, sparse.weights + sparse.biases):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
-
-
-@pytest.mark.parametrize("compact", [False, True], ids=["dense", "sparse"])
-def test_a_stalled_barrier_ends_the_segment_after_its_mini_batch(mnist, monkeypatch, compact):
-    # A thread that waited over STALL_CYCLES (its partner lost its core) marks
-    # sync[STALLED]; the next barrier's last arrival sets STOP, and every
-    # thread ends the segment after that mini-batch. Here each two-thread
-    # segment starts marked, so each stops after one mini-batch, and the
-    # engine goes on from there: the same bits as one thread.
-    X, y = _first_rows(mnist, 300, compact)
-    one = nnvec.Network([784, 30, 10], seed=3, threads=1)
-    one.fit(X, y, epochs=1, batch_size=10, eta=3.0)
-    flushing = nnvec.engine._flushing
-    segments = []
-
-    def stalling(kernel):
-        def run(*args):
-            t, nthr, sync = args[-3:]
-            if t == 0:
-                segments.append((args[-5], nthr))
-                if nthr > 1:
-                    sync[_kernels.STALLED] = 1
-            return flushing(kernel)(*args)
-        return run
-
-    monkeypatch.setattr(nnvec.engine, "_flushing", stalling)
-    two = nnvec.Network([784, 30, 10], seed=3, threads=2)
-    two.fit(X, y, epochs=1, batch_size=10, eta=3.0)
-    assert segments == [(lo, 2) for lo in range(0, 300, 10)]
-    assert all(np.array_equal(a, b) for a, b in zip(one.weights + one.biases,
-                                                     two.weights + two.biases))
 
 
 def _first_rows(mnist, n, compact):
