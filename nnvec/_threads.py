@@ -326,8 +326,8 @@ class ThreadGovernor:
             # estimate. Probed every PROBE_BUDGET's worth of their loss (every
             # 17 ms of training at the chapter-1 network's narrow lead on a
             # quiet Xeon), with the helper's wake-up after each and the extra
-            # segments, the default was 7-10% slower than two fixed threads;
-            # 2-6% with this and longer segments (benchmarks/results/
+            # segments, the default was 7-14% slower than two fixed threads;
+            # 2-5% with this and WT kept across segments (benchmarks/results/
             # 2026-11-28/governor-quiet-sixteenth.txt).
             if threads < self.current:
                 clear = True
