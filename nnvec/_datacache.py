@@ -72,7 +72,13 @@ def load(kind, record, names):
         return None
     path = _entry_path(directory, kind, record)
     try:
-        with np.load(path, allow_pickle=False) as f:
+        f = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return None
+    if not isinstance(f, np.lib.npyio.NpzFile):  # a lone .npy array there: not an entry
+        return None
+    try:
+        with f:
             meta = json.loads(bytes(f["meta"]).decode())
             if meta != {"format": FORMAT, "kind": kind, "sources": record}:
                 return None

@@ -233,6 +233,11 @@ def test_damaged_or_foreign_cache_entries_are_read_again(tmp_path, monkeypatch):
     _same_compact(nnvec.load_mnist(d, compact=True), fresh)
     np.savez(big, meta=np.frombuffer(b'{"format": 0}', np.uint8))  # not an entry of ours
     _same_compact(nnvec.load_mnist(d, compact=True), fresh)
+    with open(big, "wb") as f:  # a lone array under the entry's name
+        np.save(f, np.arange(3))
+    _same_compact(nnvec.load_mnist(d, compact=True), fresh)
+    big.write_bytes(b"not a zip file at all")
+    _same_compact(nnvec.load_mnist(d, compact=True), fresh)
     # each time the entry was written again, whole: now it serves
     _no_reading(monkeypatch)
     _same_compact(nnvec.load_mnist(d, compact=True), fresh)
