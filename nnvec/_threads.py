@@ -17,11 +17,13 @@ the other count. A probe is sized to cost about ``PROBE_S`` at the probed
 count's last measured speed, so probing a count that has collapsed costs one
 or two mini-batches, not seconds. A probe that loses clearly (by more than
 ``TIE_RATIO``) doubles the time until the next one (up to
-``PROBE_GAP_MAX_S`` of training); one that loses narrowly waits only as long
-as the probing budget asks, because a near tie can turn at any moment and a
-pool woken from sleep makes a short probe look slow (its cost counts the
-wake-up segment too: on a busy machine waking a helper can take longer than
-the probe); one that wins
+``PROBE_GAP_MAX_S`` of training); a probe of more threads that loses
+narrowly waits only as long as the probing budget asks, because a near tie
+can turn at any moment and a pool woken from sleep makes a short probe look
+slow (its cost counts the wake-up segment too: on a busy machine waking a
+helper can take longer than the probe), while a probe of fewer threads
+doubles its wait on any loss (the current count's own segments still watch
+for a load); one that wins
 switches (to more threads only after ``WINS_TO_GROW`` wins in a row, which
 also resets their wait). The current count gives way to fewer threads when
 a segment is clearly slower than their last probe, or ``SLOW_SEGMENTS`` in
