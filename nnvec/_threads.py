@@ -42,6 +42,7 @@ import functools
 import math
 import os
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -54,7 +55,9 @@ from .config import (
     PROBE_GAP_MAX_S,
     PROBE_GAP_MIN_S,
     PROBE_MAX_BATCHES,
+    PROBE_ROOM_MARGIN,
     PROBE_S,
+    PROBE_SOLO_SHARE,
     SEGMENT_S,
     SLOW_SEGMENTS,
     SWITCH_MARGIN,
@@ -78,7 +81,7 @@ def shared_governor(choices, key):
     if gov is None:
         if len(_SHARED) > 64:  # many shapes in one process: forget the oldest
             _SHARED.pop(next(iter(_SHARED)))
-        gov = _SHARED[k] = ThreadGovernor(choices)
+        gov = _SHARED[k] = ThreadGovernor(choices, meter=LoadMeter.for_process())
     return gov
 
 
@@ -161,6 +164,95 @@ def available_cores():
         return max(1, os.cpu_count() or 1)
 
 
+class LoadMeter:
+    """How many cores other processes kept busy, read from ``/proc/stat``.
+
+    Why: with one core busy, two threads that meet at a barrier after every
+    mini-batch run at the speed of the one that shares its core, but not
+    always: a probe of two threads now and then won for a moment, took over,
+    and the next segments ran 1.2-1.6x slower than one thread, and even the
+    probes that lost cost a few per cent of an epoch; so under load the
+    default was 5-13% slower than one fixed thread at m = 100
+    (``benchmarks/results/2026-11-28/busy-diag-seventeenth.txt``). Whether
+    a core is free to take a second thread is a fact the kernel's timings
+    only guess at and the operating system counts: the CPUs' idle time.
+    Between two readings, the cores the process may run on, less their
+    idle time, less this process's own CPU time, are what others used.
+
+    ``busy()`` gives that, in cores, for the time since the reading it is
+    compared with, or None when it cannot tell: no ``/proc/stat`` (not
+    Linux), a CPU missing from it, or less than ``min_s`` seconds since
+    (the counts tick every 10 ms). The process's own time counts all its
+    threads, so other work in this process (a Dask worker's other
+    trainings) looks like room, and the probes' timings decide, as without
+    a meter.
+    """
+
+    def __init__(self, cpus, path="/proc/stat", min_s=0.05, clock=time.monotonic,
+                 own=time.process_time):
+        self.cpus = frozenset(int(c) for c in cpus)
+        self.path = path
+        self.min_s = min_s
+        self.clock, self.own = clock, own  # wall and this process's CPU seconds
+        try:
+            self.tick = 1.0 / os.sysconf("SC_CLK_TCK")
+        except (AttributeError, ValueError, OSError):  # not POSIX
+            self.tick = 0.01
+        self.pid = os.getpid()
+        self.last = self._read()
+
+    @classmethod
+    def for_process(cls):
+        """A meter of the CPUs this process may run on, or None where there is none to read."""
+        try:
+            cpus = os.sched_getaffinity(0)
+        except (AttributeError, OSError):  # not Linux
+            return None
+        meter = cls(cpus)
+        return meter if meter.last is not None else None
+
+    def _read(self):
+        """(wall seconds, the CPUs' idle seconds, this process's CPU seconds), or None."""
+        try:
+            with open(self.path, "rb") as f:
+                text = f.read()
+        except OSError:
+            return None
+        idle, seen = 0, 0
+        for line in text.splitlines():
+            # "cpuN user nice system idle iowait ...": idle and iowait are free time
+            if not line.startswith(b"cpu") or line[3:4] in (b" ", b""):
+                continue
+            fields = line.split()
+            try:
+                cpu = int(fields[0][3:])
+                if cpu in self.cpus:
+                    idle += int(fields[4]) + int(fields[5])
+                    seen += 1
+            except (ValueError, IndexError):
+                return None
+        if seen != len(self.cpus):
+            return None
+        return self.clock(), idle * self.tick, self.own()
+
+    def busy(self):
+        """Cores others kept busy since the last reading it gave a figure for, or None."""
+        if os.getpid() != self.pid:  # a forked child: its CPU time starts afresh
+            self.pid, self.last = os.getpid(), self._read()
+            return None
+        now = self._read()
+        last = self.last
+        if now is None or last is None:
+            self.last = now
+            return None
+        dt = now[0] - last[0]
+        if dt < self.min_s:
+            return None
+        self.last = now
+        used = len(self.cpus) * dt - (now[1] - last[1]) - (now[2] - last[2])
+        return max(0.0, used / dt)
+
+
 class ThreadGovernor:
     """Picks the thread count of each segment of an epoch from measured speed.
 
@@ -169,14 +261,24 @@ class ThreadGovernor:
     choices : tuple of int
         Candidate thread counts, e.g. ``(1, 2)``; the first is used first
         (one thread: the safe start on a machine that may be busy).
+    meter : LoadMeter, optional
+        Where given, a probe of more threads is made only while the cores
+        have room for them: fewer than ``threads - PROBE_ROOM_MARGIN`` cores
+        left free by other processes, while one thread of ours had at least
+        ``PROBE_SOLO_SHARE`` of its core, means no probe (see ``LoadMeter``).
 
     Use ``plan(m, remaining)`` for the next segment's ``(threads, n_samples)``,
     run it, then ``record(threads, n_samples, seconds, m)``. Decisions depend
     only on the recorded times, so tests drive it with made-up ones.
     """
 
-    def __init__(self, choices):
+    def __init__(self, choices, meter=None):
         self.choices = tuple(dict.fromkeys(int(c) for c in choices))
+        self.meter = meter
+        self.crowded = False  # the meter's last verdict: no room for more threads
+        self.skipped = 0  # probes of more threads not made for want of room
+        self.solo_wall = self.solo_cpu = 0.0  # one-thread segments since the meter's reading
+        self.share = 1.0  # CPU / wall time of those, at the meter's last reading
         self.current = self.choices[0]
         self.per_sample = dict.fromkeys(self.choices)  # seconds per sample, last measured
         self.gap = dict.fromkeys(self.choices, PROBE_GAP_MIN_S)
@@ -237,8 +339,14 @@ class ThreadGovernor:
         other = self._other()
         if (self.per_sample[other] is None or self.wins[other]
                 or self.clock - self.last_probe >= self.gap[other]):
-            b = self._batches(PROBE_S, other, m, PROBE_MAX_BATCHES)
-            return other, min(remaining, b * m)
+            # (not between a probe's wake-up segment and the rest of it)
+            if other > self.current and self.last != other and self._no_room(other):
+                self.skipped += 1
+                self.wins[other] = 0
+                self.last_probe = self.clock  # look again after the gap
+            else:
+                b = self._batches(PROBE_S, other, m, PROBE_MAX_BATCHES)
+                return other, min(remaining, b * m)
         target = self._batches(SEGMENT_S, self.current, m,
                                MULTI_MAX_BATCHES if self.current > 1 else None)
         b = target
@@ -246,6 +354,23 @@ class ThreadGovernor:
             b = min(target, 2 * self.grow)
             self.grow = b if b < target else None
         return self.current, min(remaining, b * m)
+
+    def _no_room(self, threads):
+        """Whether the meter says other processes leave no room for ``threads``."""
+        if self.meter is None:
+            return False
+        busy = self.meter.busy()
+        if busy is not None:  # else (too soon to tell) the last verdict stands
+            # Our one thread's share of its core: when it was preempted too,
+            # every core is contended, more threads get more of the machine
+            # by fair share, and the probes' timings decide (with both
+            # cores busy, two threads ran 0.75x to 1.3x one thread's time).
+            if self.solo_wall > 0:  # else the last share stands
+                self.share = self.solo_cpu / self.solo_wall
+                self.solo_wall = self.solo_cpu = 0.0
+            self.crowded = (len(self.meter.cpus) - busy < threads - PROBE_ROOM_MARGIN
+                            and self.share >= PROBE_SOLO_SHARE)
+        return self.crowded
 
     def _switch(self, to, n_batches):
         old = self.current
@@ -264,8 +389,14 @@ class ThreadGovernor:
         self.switches += 1
         self.grow = n_batches
 
-    def record(self, threads, n_samples, seconds, m=1):
-        """Record that ``n_samples`` (``m`` per mini-batch) took ``seconds`` on ``threads``."""
+    def record(self, threads, n_samples, seconds, m=1, cpu=None):
+        """Record that ``n_samples`` (``m`` per mini-batch) took ``seconds`` on ``threads``.
+
+        ``cpu``: the calling thread's CPU seconds in that time, where known.
+        """
+        if threads == 1 and cpu is not None:
+            self.solo_wall += seconds
+            self.solo_cpu += cpu
         self.clock += seconds
         self.seconds[threads] = self.seconds.get(threads, 0.0) + seconds
         self.last = threads

@@ -296,6 +296,11 @@ def _stop_load(procs):
         p.wait()
 
 
+def _governor_counts(gov):
+    """Switches, probes and probes skipped for want of room, so far (0 without a governor)."""
+    return {k: 0 if gov is None else getattr(gov, k) for k in ("switches", "probes", "skipped")}
+
+
 def run_busy(sizes, batch_sizes, repeats, n_samples=50_000, data_dir=None, out=sys.stdout,
              scenarios=BUSY_SCENARIOS):
     """Time the default thread choice against fixed counts under competing load.
@@ -325,6 +330,8 @@ def run_busy(sizes, batch_sizes, repeats, n_samples=50_000, data_dir=None, out=s
             nets = {t: Network(list(sizes), seed=0, threads=t) for t in settings}
             for net in nets.values():  # compile or load kernels before any load starts
                 warm_up(net, X, y, m)
+            gov = nets[None]._governor
+            before = _governor_counts(gov)
             procs = _start_load(n_spin, rival, sizes, m)
             try:
                 times: dict = {t: [] for t in settings}
@@ -336,17 +343,20 @@ def run_busy(sizes, batch_sizes, repeats, n_samples=50_000, data_dir=None, out=s
                 _stop_load(procs)
             med = {t: float(np.median(v)) for t, v in times.items()}
             best = min(med[t] for t in counts)
-            gov = nets[None]._governor
+            counts_auto = {k: v - before[k] for k, v in _governor_counts(gov).items()}
             records.append({
                 "scenario": name, "m": m, "sizes": list(sizes), "n_samples": len(X),
                 "seconds": {str(t or "auto"): v for t, v in times.items()},
                 "median_s": {str(t or "auto"): v for t, v in med.items()},
                 "auto_vs_best": med[None] / best,
-                "auto_switches": None if gov is None else gov.switches,
+                # what the default's governor did in this scenario's timed fits
+                **{f"auto_{k}": v for k, v in counts_auto.items()},
             })
             print(f"  {name}, m={m}: auto {med[None]:.3f} s/epoch, "
                   + ", ".join(f"{t} thread{'s' if t > 1 else ''} {med[t]:.3f}" for t in counts)
-                  + f"; auto / best fixed = {med[None] / best:.2f}", file=out, flush=True)
+                  + f"; auto / best fixed = {med[None] / best:.2f} (auto: "
+                  + ", ".join(f"{v} {k}" for k, v in counts_auto.items()) + ")",
+                  file=out, flush=True)
             bar.update(1, f"{name}, m={m}")
     bar.close()
     return records

@@ -264,3 +264,21 @@ def test_outer_product_forward_pass_trains_like_the_reference_on_any_thread_coun
         np.testing.assert_allclose(b, a, rtol=tol, atol=tol)
     for a, b in zip(nets[0].weights + nets[0].biases, nets[1].weights + nets[1].biases):
         assert np.array_equal(a, b)
+
+
+def test_run_busy_times_each_setting_and_says_what_the_governor_did():
+    import io
+
+    out = io.StringIO()
+    records = bench.run_busy([784, 10, 10], [10], repeats=1, n_samples=500, out=out,
+                             scenarios=(("quiet", 0, False), ("one core busy", 1, False)))
+    assert [r["scenario"] for r in records] == ["quiet", "one core busy"]
+    for r in records:
+        assert r["n_samples"] == 500 and r["m"] == 10
+        assert set(r["median_s"]) >= {"auto", "1"}
+        assert all(v > 0 for v in r["median_s"].values())
+        best = min(v for k, v in r["median_s"].items() if k != "auto")
+        assert r["auto_vs_best"] == pytest.approx(r["median_s"]["auto"] / best)
+        for k in ("auto_switches", "auto_probes", "auto_skipped"):
+            assert isinstance(r[k], int) and r[k] >= 0
+    assert "auto / best fixed" in out.getvalue() and "skipped)" in out.getvalue()

@@ -223,6 +223,153 @@ def test_networks_of_one_shape_share_what_was_learnt_about_the_machine():
     assert _threads.shared_governor((1,), ("shape", 10)) is not a
 
 
+class FakeMeter:
+    """A ``LoadMeter`` whose cores kept busy by others are set by the test."""
+
+    def __init__(self, busy, cpus=2):
+        self.cpus = frozenset(range(cpus))
+        self.value = busy
+        self.reads = 0
+
+    def busy(self):
+        self.reads += 1
+        return self.value
+
+
+def simulate_cpu(gov, batch_s, share, n=50_000, m=10, epochs=1):
+    """``simulate``, telling the governor its one-thread segments had ``share`` of a core."""
+    rng = np.random.default_rng(0)
+    total = 0.0
+    for _ in range(epochs):
+        lo = 0
+        while lo < n:
+            thr, count = gov.plan(m, n - lo)
+            hi = min(n, lo + count)
+            s = sum(batch_s(thr, rng) for _ in range(-(-(hi - lo) // m)))
+            gov.record(thr, hi - lo, s, m, share * s)
+            total += s
+            lo = hi
+    return total
+
+
+def test_no_probe_of_two_threads_while_another_process_holds_the_other_core():
+    # One core busy: the flaky machine's two threads sometimes win a probe,
+    # take over and stall. With a meter saying the other core is taken (and
+    # our one thread has its own core), two threads are never tried.
+    gov = ThreadGovernor((1, 2), meter=FakeMeter(1.0))
+    total = simulate_cpu(gov, flaky, share=1.0, epochs=5)
+    assert gov.tried[2] == 0 and gov.seconds.get(2, 0.0) == 0.0
+    assert gov.current == 1 and gov.skipped > 0
+    assert total <= 1.01 * fixed(flaky, 1)
+    # without the meter the same machine costs the probes
+    plain = ThreadGovernor((1, 2))
+    assert simulate(plain, flaky) > total
+    assert plain.tried[2] > 0
+
+
+def test_a_quiet_meter_changes_nothing():
+    gov, plain = ThreadGovernor((1, 2), meter=FakeMeter(0.05)), ThreadGovernor((1, 2))
+    simulate_cpu(gov, quiet, share=1.0, epochs=2)
+    simulate(plain, quiet, epochs=2)
+    assert gov.current == plain.current == 2
+    assert gov.skipped == 0 and gov.probes == plain.probes
+
+
+def test_probes_resume_when_the_other_core_is_free_again():
+    meter = FakeMeter(1.0)
+    gov = ThreadGovernor((1, 2), meter=meter)
+    simulate_cpu(gov, quiet, share=1.0)
+    assert gov.current == 1 and gov.tried[2] == 0
+    meter.value = 0.0
+    # found within one probe gap of training
+    simulate_cpu(gov, quiet, share=1.0, n=int(_threads.PROBE_GAP_MAX_S / QUIET[1]), m=1)
+    assert gov.current == 2
+
+
+def test_when_our_one_thread_is_preempted_too_the_probes_decide():
+    # Both cores busy: our one thread had half a core, so every core is
+    # contended; two threads may win a bigger fair share and are probed.
+    gov = ThreadGovernor((1, 2), meter=FakeMeter(1.5))
+    simulate_cpu(gov, quiet, share=0.5)
+    assert gov.tried[2] > 0 and gov.current == 2 and gov.skipped == 0
+
+
+def test_a_meter_too_soon_to_tell_keeps_its_last_verdict():
+    meter = FakeMeter(1.0)
+    gov = ThreadGovernor((1, 2), meter=meter)
+    gov.record(1, 40, 40 * 20e-6, 10, 40 * 20e-6)
+    assert gov.plan(10, 50_000)[0] == 1  # crowded: no probe
+    meter.value = None
+    for _ in range(5):
+        assert gov.plan(10, 50_000)[0] == 1
+        gov.record(1, 40, 0.02, 10, 0.02)
+    assert gov.skipped >= 2 and gov.tried[2] == 0
+
+
+def _stat(idle0, idle1, extra=b""):
+    return (b"cpu  10 0 10 %d 0 0 0 0 0 0\n" % (idle0 + idle1)
+            + b"cpu0 5 0 5 %d 0 0 0 0 0 0\n" % idle0
+            + b"cpu1 5 0 5 %d 0 0 0 0 0 0\n" % idle1 + extra + b"intr 1 2 3\nprocs_running 2\n")
+
+
+def test_load_meter_counts_what_others_used(tmp_path):
+    stat = tmp_path / "stat"
+    stat.write_bytes(_stat(1000, 1000))
+    now = {"wall": 0.0, "own": 0.0}
+    meter = _threads.LoadMeter({0, 1}, path=str(stat), clock=lambda: now["wall"],
+                               own=lambda: now["own"])
+    meter.tick = 0.01
+    # 1 s: cpu0 idle 0.2 s, cpu1 not at all; this process used 0.9 s of CPU
+    stat.write_bytes(_stat(1020, 1000))
+    now.update(wall=1.0, own=0.9)
+    assert meter.busy() == pytest.approx(2.0 - 0.2 - 0.9)
+    # too soon to tell: no figure, and the reading it compares with stays
+    now.update(wall=1.01)
+    assert meter.busy() is None
+    # the next second: both idle half the time, this process used 0.5 s
+    stat.write_bytes(_stat(1070, 1050))
+    now.update(wall=2.0, own=1.4)
+    assert meter.busy() == pytest.approx(0.5)
+    # idle the whole time and this process busy too (rounding of the ticks): 0, not less
+    stat.write_bytes(_stat(1170, 1150))
+    now.update(wall=3.0, own=1.6)
+    assert meter.busy() == 0.0
+    # a CPU of ours missing from the file: cannot tell
+    stat.write_bytes(b"cpu  1 2 3 4 5\ncpu0 1 0 1 2 0 0 0 0 0 0\n")
+    now.update(wall=4.0)
+    assert meter.busy() is None
+
+
+def test_load_meter_where_there_is_nothing_to_read(tmp_path):
+    meter = _threads.LoadMeter({0, 1}, path=str(tmp_path / "missing"))
+    assert meter.last is None and meter.busy() is None
+    bad = tmp_path / "bad"
+    bad.write_bytes(b"cpu0 x y z\ncpu1 1 2 3 4 5 6\n")
+    assert _threads.LoadMeter({0, 1}, path=str(bad)).busy() is None
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/stat") or not hasattr(os, "sched_getaffinity"),
+                    reason="Linux's /proc/stat")
+def test_load_meter_reads_this_machine():
+    import time
+
+    meter = _threads.LoadMeter.for_process()
+    assert meter is not None and meter.cpus == frozenset(os.sched_getaffinity(0))
+    t = time.monotonic()
+    while time.monotonic() - t < 0.08:  # this process keeps one CPU busy
+        pass
+    busy = meter.busy()
+    assert busy is not None and 0.0 <= busy <= len(meter.cpus)
+
+
+def test_shared_governors_measure_the_load_where_they_can():
+    gov = _threads.shared_governor((1, 2), ("metered", 10))
+    if os.path.exists("/proc/stat") and hasattr(os, "sched_getaffinity"):
+        assert isinstance(gov.meter, _threads.LoadMeter)
+    else:
+        assert gov.meter is None
+
+
 # -------------------------------------------------------- the real kernel
 @pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs numba's pool of 2 threads")
 @pytest.mark.parametrize("sizes", [[784, 30, 10], [784, 61, 37, 10]])
