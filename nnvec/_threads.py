@@ -57,7 +57,6 @@ from .config import (
     PROBE_MAX_BATCHES,
     PROBE_ROOM_MARGIN,
     PROBE_S,
-    PROBE_SOLO_SHARE,
     SEGMENT_S,
     SLOW_SEGMENTS,
     SWITCH_MARGIN,
@@ -171,13 +170,19 @@ class LoadMeter:
     mini-batch run at the speed of the one that shares its core, but not
     always: a probe of two threads now and then won for a moment, took over,
     and the next segments ran 1.2-1.6x slower than one thread, and even the
-    probes that lost cost a few per cent of an epoch; so under load the
-    default was 5-13% slower than one fixed thread at m = 100
-    (``benchmarks/results/2026-11-28/busy-diag-seventeenth.txt``). Whether
-    a core is free to take a second thread is a fact the kernel's timings
-    only guess at and the operating system counts: the CPUs' idle time.
-    Between two readings, the cores the process may run on, less their
-    idle time, less this process's own CPU time, are what others used.
+    probes that lost cost a few per cent of an epoch (``busy-seventeenth*``
+    in ``benchmarks/results/2026-11-28/``). With both cores busy, one
+    thread and two took turns being faster as the scheduler moved the
+    spinning processes (one thread alone on a core, or sharing one), the
+    two counts were even over a run, and every probe of two threads paid
+    for waking a helper that had to wait for a scheduler slice (3-7 ms at
+    m = 100). Whether a core is free to take a second thread is a fact the
+    kernel's timings only guess at and the operating system counts: the
+    CPUs' idle time. Between two readings, the cores the process may run
+    on, less their idle time, less this process's own CPU time, are what
+    others used. Time of niced processes counts as free while this process
+    is not niced itself: the scheduler gives such a process's threads the
+    core they ask for.
 
     ``busy()`` gives that, in cores, for the time since the reading it is
     compared with, or None when it cannot tell: no ``/proc/stat`` (not
@@ -199,6 +204,10 @@ class LoadMeter:
         except (AttributeError, ValueError, OSError):  # not POSIX
             self.tick = 0.01
         self.pid = os.getpid()
+        try:
+            self.free_nice = os.getpriority(os.PRIO_PROCESS, 0) <= 0
+        except (AttributeError, OSError):  # not POSIX
+            self.free_nice = False
         self.last = self._read()
 
     @classmethod
@@ -228,6 +237,8 @@ class LoadMeter:
                 cpu = int(fields[0][3:])
                 if cpu in self.cpus:
                     idle += int(fields[4]) + int(fields[5])
+                    if self.free_nice:
+                        idle += int(fields[2])
                     seen += 1
             except (ValueError, IndexError):
                 return None
@@ -264,8 +275,7 @@ class ThreadGovernor:
     meter : LoadMeter, optional
         Where given, a probe of more threads is made only while the cores
         have room for them: fewer than ``threads - PROBE_ROOM_MARGIN`` cores
-        left free by other processes, while one thread of ours had at least
-        ``PROBE_SOLO_SHARE`` of its core, means no probe (see ``LoadMeter``).
+        left free by other processes means no probe (see ``LoadMeter``).
 
     Use ``plan(m, remaining)`` for the next segment's ``(threads, n_samples)``,
     run it, then ``record(threads, n_samples, seconds, m)``. Decisions depend
@@ -277,8 +287,6 @@ class ThreadGovernor:
         self.meter = meter
         self.crowded = False  # the meter's last verdict: no room for more threads
         self.skipped = 0  # probes of more threads not made for want of room
-        self.solo_wall = self.solo_cpu = 0.0  # one-thread segments since the meter's reading
-        self.share = 1.0  # CPU / wall time of those, at the meter's last reading
         self.current = self.choices[0]
         self.per_sample = dict.fromkeys(self.choices)  # seconds per sample, last measured
         self.gap = dict.fromkeys(self.choices, PROBE_GAP_MIN_S)
@@ -361,15 +369,7 @@ class ThreadGovernor:
             return False
         busy = self.meter.busy()
         if busy is not None:  # else (too soon to tell) the last verdict stands
-            # Our one thread's share of its core: when it was preempted too,
-            # every core is contended, more threads get more of the machine
-            # by fair share, and the probes' timings decide (with both
-            # cores busy, two threads ran 0.75x to 1.3x one thread's time).
-            if self.solo_wall > 0:  # else the last share stands
-                self.share = self.solo_cpu / self.solo_wall
-                self.solo_wall = self.solo_cpu = 0.0
-            self.crowded = (len(self.meter.cpus) - busy < threads - PROBE_ROOM_MARGIN
-                            and self.share >= PROBE_SOLO_SHARE)
+            self.crowded = len(self.meter.cpus) - busy < threads - PROBE_ROOM_MARGIN
         return self.crowded
 
     def _switch(self, to, n_batches):
@@ -389,14 +389,8 @@ class ThreadGovernor:
         self.switches += 1
         self.grow = n_batches
 
-    def record(self, threads, n_samples, seconds, m=1, cpu=None):
-        """Record that ``n_samples`` (``m`` per mini-batch) took ``seconds`` on ``threads``.
-
-        ``cpu``: the calling thread's CPU seconds in that time, where known.
-        """
-        if threads == 1 and cpu is not None:
-            self.solo_wall += seconds
-            self.solo_cpu += cpu
+    def record(self, threads, n_samples, seconds, m=1):
+        """Record that ``n_samples`` (``m`` per mini-batch) took ``seconds`` on ``threads``."""
         self.clock += seconds
         self.seconds[threads] = self.seconds.get(threads, 0.0) + seconds
         self.last = threads

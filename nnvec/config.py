@@ -45,8 +45,7 @@ __all__ = ["CHUNK", "UPDATE_CHUNK", "UPDATE_NEURONS", "UPDATE_PANEL_MIN_M",
            "AUTO_BATCHED_MIN_M", "AUTO_BATCHED_MIN_WEIGHTS",
            "AUTO_BATCHED_LARGE_M", "AUTO_BATCHED_LARGE_WEIGHTS", "WIDE_MIN_WEIGHTS",
            "SETTLE_S", "SEGMENT_S", "MULTI_MAX_BATCHES", "PROBE_S",
-           "PROBE_MAX_BATCHES", "PROBE_ROOM_MARGIN",
-           "PROBE_SOLO_SHARE", "PROBE_GAP_MIN_S", "PROBE_GAP_MAX_S", "PROBE_BUDGET",
+           "PROBE_MAX_BATCHES", "PROBE_ROOM_MARGIN", "PROBE_GAP_MIN_S", "PROBE_GAP_MAX_S", "PROBE_BUDGET",
            "TIE_RATIO", "SWITCH_MARGIN", "SLOW_SEGMENTS", "WINS_TO_GROW", "FIRST_BATCHES"]
 
 # ------------------------------------------------------------------ engine
@@ -115,13 +114,10 @@ SLOW_SEGMENTS = 2
 WINS_TO_GROW = 2
 #: a probe of n threads is made only while other processes leave at least
 #: n - PROBE_ROOM_MARGIN of the process's cores free (idle time in /proc/stat,
-#: _threads.LoadMeter): on 2 cores, one thread's worth of load anywhere means
-#: no probe of two threads, while a background process's few per cent do not
+#: _threads.LoadMeter): on 2 cores, half a core's worth of load from others
+#: means no probe of two threads, while a background process's few per cent
+#: do not
 PROBE_ROOM_MARGIN = 0.5
-#: ... unless one thread of ours, in its last segments, had less than this
-#: share of its core (thread CPU time / wall time): then every core is
-#: contended and more threads may win a bigger fair share, so probes decide
-PROBE_SOLO_SHARE = 0.85
 #: mini-batches in the very first segment, before anything is measured
 FIRST_BATCHES = 4
 

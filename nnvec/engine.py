@@ -419,12 +419,11 @@ class Network(BaseNetwork):
                 while lo < n:
                     nthr, count = gov.plan(m, n - lo)
                     hi = min(n, lo + count)
-                    t0, c0 = time.perf_counter(), time.thread_time()
+                    t0 = time.perf_counter()
                     self._team.run(kernel, nthr, Xk, sp, sparse, Yk, perm,
                                    m, sizes, wflat, bflat, aflat, dflat, eta, lmbda, cost_kind,
                                    scal, ident, lo, hi)
-                    gov.record(nthr, hi - lo, time.perf_counter() - t0, m,
-                               time.thread_time() - c0)
+                    gov.record(nthr, hi - lo, time.perf_counter() - t0, m)
                     lo = hi
             finally:
                 if sparse and 0 < lo < n:  # stopped between segments: W is in WT

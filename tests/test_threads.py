@@ -236,28 +236,12 @@ class FakeMeter:
         return self.value
 
 
-def simulate_cpu(gov, batch_s, share, n=50_000, m=10, epochs=1):
-    """``simulate``, telling the governor its one-thread segments had ``share`` of a core."""
-    rng = np.random.default_rng(0)
-    total = 0.0
-    for _ in range(epochs):
-        lo = 0
-        while lo < n:
-            thr, count = gov.plan(m, n - lo)
-            hi = min(n, lo + count)
-            s = sum(batch_s(thr, rng) for _ in range(-(-(hi - lo) // m)))
-            gov.record(thr, hi - lo, s, m, share * s)
-            total += s
-            lo = hi
-    return total
-
-
 def test_no_probe_of_two_threads_while_another_process_holds_the_other_core():
     # One core busy: the flaky machine's two threads sometimes win a probe,
-    # take over and stall. With a meter saying the other core is taken (and
-    # our one thread has its own core), two threads are never tried.
+    # take over and stall. With a meter saying the other core is taken, two
+    # threads are never tried.
     gov = ThreadGovernor((1, 2), meter=FakeMeter(1.0))
-    total = simulate_cpu(gov, flaky, share=1.0, epochs=5)
+    total = simulate(gov, flaky)
     assert gov.tried[2] == 0 and gov.seconds.get(2, 0.0) == 0.0
     assert gov.current == 1 and gov.skipped > 0
     assert total <= 1.01 * fixed(flaky, 1)
@@ -269,7 +253,7 @@ def test_no_probe_of_two_threads_while_another_process_holds_the_other_core():
 
 def test_a_quiet_meter_changes_nothing():
     gov, plain = ThreadGovernor((1, 2), meter=FakeMeter(0.05)), ThreadGovernor((1, 2))
-    simulate_cpu(gov, quiet, share=1.0, epochs=2)
+    simulate(gov, quiet, epochs=2)
     simulate(plain, quiet, epochs=2)
     assert gov.current == plain.current == 2
     assert gov.skipped == 0 and gov.probes == plain.probes
@@ -278,38 +262,37 @@ def test_a_quiet_meter_changes_nothing():
 def test_probes_resume_when_the_other_core_is_free_again():
     meter = FakeMeter(1.0)
     gov = ThreadGovernor((1, 2), meter=meter)
-    simulate_cpu(gov, quiet, share=1.0)
+    simulate(gov, quiet, epochs=1)
     assert gov.current == 1 and gov.tried[2] == 0
     meter.value = 0.0
     # found within one probe gap of training
-    simulate_cpu(gov, quiet, share=1.0, n=int(_threads.PROBE_GAP_MAX_S / QUIET[1]), m=1)
+    simulate(gov, quiet, n=int(_threads.PROBE_GAP_MAX_S / QUIET[1]), m=1, epochs=1)
     assert gov.current == 2
 
 
-def test_when_our_one_thread_is_preempted_too_the_probes_decide():
-    # Both cores busy: our one thread had half a core, so every core is
-    # contended; two threads may win a bigger fair share and are probed.
-    gov = ThreadGovernor((1, 2), meter=FakeMeter(1.5))
-    simulate_cpu(gov, quiet, share=0.5)
-    assert gov.tried[2] > 0 and gov.current == 2 and gov.skipped == 0
+def test_half_a_core_of_load_is_enough_to_hold_back_the_probes():
+    for busy, probed in ((0.3, True), (0.6, False), (1.5, False)):
+        gov = ThreadGovernor((1, 2), meter=FakeMeter(busy))
+        simulate(gov, quiet, epochs=1)
+        assert (gov.tried[2] > 0) is probed, busy
 
 
 def test_a_meter_too_soon_to_tell_keeps_its_last_verdict():
     meter = FakeMeter(1.0)
     gov = ThreadGovernor((1, 2), meter=meter)
-    gov.record(1, 40, 40 * 20e-6, 10, 40 * 20e-6)
+    gov.record(1, 40, 40 * 20e-6, 10)
     assert gov.plan(10, 50_000)[0] == 1  # crowded: no probe
     meter.value = None
     for _ in range(5):
         assert gov.plan(10, 50_000)[0] == 1
-        gov.record(1, 40, 0.02, 10, 0.02)
+        gov.record(1, 40, 0.02, 10)
     assert gov.skipped >= 2 and gov.tried[2] == 0
 
 
-def _stat(idle0, idle1, extra=b""):
-    return (b"cpu  10 0 10 %d 0 0 0 0 0 0\n" % (idle0 + idle1)
-            + b"cpu0 5 0 5 %d 0 0 0 0 0 0\n" % idle0
-            + b"cpu1 5 0 5 %d 0 0 0 0 0 0\n" % idle1 + extra + b"intr 1 2 3\nprocs_running 2\n")
+def _stat(idle0, idle1, nice0=0):
+    return (b"cpu  10 %d 10 %d 0 0 0 0 0 0\n" % (nice0, idle0 + idle1)
+            + b"cpu0 5 %d 5 %d 0 0 0 0 0 0\n" % (nice0, idle0)
+            + b"cpu1 5 0 5 %d 0 0 0 0 0 0\n" % idle1 + b"intr 1 2 3\nprocs_running 2\n")
 
 
 def test_load_meter_counts_what_others_used(tmp_path):
@@ -319,6 +302,7 @@ def test_load_meter_counts_what_others_used(tmp_path):
     meter = _threads.LoadMeter({0, 1}, path=str(stat), clock=lambda: now["wall"],
                                own=lambda: now["own"])
     meter.tick = 0.01
+    meter.free_nice = False
     # 1 s: cpu0 idle 0.2 s, cpu1 not at all; this process used 0.9 s of CPU
     stat.write_bytes(_stat(1020, 1000))
     now.update(wall=1.0, own=0.9)
@@ -338,6 +322,21 @@ def test_load_meter_counts_what_others_used(tmp_path):
     stat.write_bytes(b"cpu  1 2 3 4 5\ncpu0 1 0 1 2 0 0 0 0 0 0\n")
     now.update(wall=4.0)
     assert meter.busy() is None
+
+
+def test_niced_processes_leave_room_unless_we_are_niced_too(tmp_path):
+    stat = tmp_path / "stat"
+    for free_nice, expect in ((True, 0.0), (False, 1.0)):
+        stat.write_bytes(_stat(0, 0))
+        now = {"wall": 0.0, "own": 0.0}
+        meter = _threads.LoadMeter({0, 1}, path=str(stat), clock=lambda now=now: now["wall"],
+                                   own=lambda now=now: now["own"])
+        meter.tick, meter.free_nice = 0.01, free_nice
+        meter.last = meter._read()
+        # 1 s: a niced process had cpu0, this process cpu1
+        stat.write_bytes(_stat(0, 0, nice0=100))
+        now.update(wall=1.0, own=1.0)
+        assert meter.busy() == pytest.approx(expect)
 
 
 def test_load_meter_where_there_is_nothing_to_read(tmp_path):
