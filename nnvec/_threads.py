@@ -56,6 +56,8 @@ from .config import (
     PROBE_GAP_MIN_S,
     PROBE_MAX_BATCHES,
     PROBE_ROOM_MARGIN,
+    PROBE_ROOM_MAX_BATCHES,
+    PROBE_ROOM_S,
     PROBE_S,
     SEGMENT_S,
     SLOW_SEGMENTS,
@@ -204,6 +206,7 @@ class LoadMeter:
         except (AttributeError, ValueError, OSError):  # not POSIX
             self.tick = 0.01
         self.pid = os.getpid()
+        self.running = None  # procs_running at the last reading
         try:
             self.free_nice = os.getpriority(os.PRIO_PROCESS, 0) <= 0
         except (AttributeError, OSError):  # not POSIX
@@ -228,7 +231,14 @@ class LoadMeter:
         except OSError:
             return None
         idle, seen = 0, 0
+        self.running = None
         for line in text.splitlines():
+            if line.startswith(b"procs_running"):  # threads runnable now, ours included
+                try:
+                    self.running = int(line.split()[1])
+                except (ValueError, IndexError):
+                    pass
+                continue
             # "cpuN user nice system idle iowait ...": idle and iowait are free time
             if not line.startswith(b"cpu") or line[3:4] in (b" ", b""):
                 continue
@@ -245,6 +255,16 @@ class LoadMeter:
         if seen != len(self.cpus):
             return None
         return self.clock(), idle * self.tick, self.own()
+
+    def others_running(self):
+        """Threads of other processes runnable right now (a snapshot), or None.
+
+        ``procs_running`` counts every runnable thread on the machine, this
+        reader included; the caller's helpers are asleep when it asks.
+        """
+        if self._read() is None or self.running is None:
+            return None
+        return max(0, self.running - 1)
 
     def busy(self):
         """Cores others kept busy since the last reading it gave a figure for, or None."""
@@ -288,6 +308,16 @@ class ThreadGovernor:
         self.crowded = False  # the meter's last verdict: no room for more threads
         self.skipped = 0  # probes of more threads not made for want of room
         self.current = self.choices[0]
+        top = max(self.choices)
+        if meter is not None and top > self.current:
+            # A machine with room for every thread now: start on them. A
+            # fresh governor starting on one thread was rarely moved up by
+            # its probes when fits come after pauses (each probe pays for
+            # waking the helper, and short probes for handing it the work),
+            # so ``nnvec bench`` timed one thread's speed there.
+            others = meter.others_running()
+            if others is not None and len(meter.cpus) - others >= top - PROBE_ROOM_MARGIN:
+                self.current = top
         self.per_sample = dict.fromkeys(self.choices)  # seconds per sample, last measured
         self.gap = dict.fromkeys(self.choices, PROBE_GAP_MIN_S)
         self.wins = dict.fromkeys(self.choices, 0)
@@ -299,6 +329,7 @@ class ThreadGovernor:
         self.probes = 0
         self.slow = 0  # segments in a row slower than the other count's estimate
         self.last = 1  # threads of the last segment (1: none awake yet)
+        self.starting = True  # no segment of this epoch planned yet
         self.warming = False  # the next record is a wake-up segment
         self.wake = None  # (threads, n_samples, seconds) of the last wake-up segment
         self.seconds = dict.fromkeys(self.choices, 0.0)
@@ -320,13 +351,15 @@ class ThreadGovernor:
     def begin(self):
         """An epoch starts: the helper threads have been idle (see ``plan``)."""
         self.last = 1
+        self.starting = True
 
     def plan(self, m, remaining):
         """``(threads, n_samples)`` for the next segment of ``remaining`` samples."""
         if not self.adaptive:
             return self.current, remaining
         grow = self.grow
-        threads, n = self._plan(m, remaining)
+        starting, self.starting = self.starting, False
+        threads, n = self._plan(m, remaining, starting)
         if threads != self.last:
             # After a change of thread count the first milliseconds run slow:
             # helpers that were idle take a while to wake (on a virtual CPU,
@@ -341,7 +374,7 @@ class ThreadGovernor:
             return threads, min(n, m * max(1, b // 3 if threads != self.current else 1))
         return threads, n
 
-    def _plan(self, m, remaining):
+    def _plan(self, m, remaining, starting=True):
         if self.per_sample[self.current] is None:
             return self.current, min(remaining, FIRST_BATCHES * m)
         other = self._other()
@@ -353,8 +386,17 @@ class ThreadGovernor:
                 self.wins[other] = 0
                 self.last_probe = self.clock  # look again after the gap
             else:
-                b = self._batches(PROBE_S, other, m, PROBE_MAX_BATCHES)
-                return other, min(remaining, b * m)
+                if other > self.current and self.meter is not None:
+                    # the meter found room: a longer probe, judged on more
+                    # than the cost of waking the helper and handing it work
+                    b = self._batches(PROBE_ROOM_S, other, m, PROBE_ROOM_MAX_BATCHES)
+                else:
+                    b = self._batches(PROBE_S, other, m, PROBE_MAX_BATCHES)
+                # Not the cut-off tail of an epoch (a probe of one or two
+                # mini-batches, half of them waking the helper, decides
+                # nothing): the next epoch starts with it instead.
+                if starting or self.last == other or remaining >= b * m:
+                    return other, min(remaining, b * m)
         target = self._batches(SEGMENT_S, self.current, m,
                                MULTI_MAX_BATCHES if self.current > 1 else None)
         b = target

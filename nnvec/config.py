@@ -45,7 +45,8 @@ __all__ = ["CHUNK", "UPDATE_CHUNK", "UPDATE_NEURONS", "UPDATE_PANEL_MIN_M",
            "AUTO_BATCHED_MIN_M", "AUTO_BATCHED_MIN_WEIGHTS",
            "AUTO_BATCHED_LARGE_M", "AUTO_BATCHED_LARGE_WEIGHTS", "WIDE_MIN_WEIGHTS",
            "SETTLE_S", "SEGMENT_S", "MULTI_MAX_BATCHES", "PROBE_S",
-           "PROBE_MAX_BATCHES", "PROBE_ROOM_MARGIN", "PROBE_GAP_MIN_S", "PROBE_GAP_MAX_S", "PROBE_BUDGET",
+           "PROBE_MAX_BATCHES", "PROBE_ROOM_MARGIN",
+           "PROBE_ROOM_S", "PROBE_ROOM_MAX_BATCHES", "PROBE_GAP_MIN_S", "PROBE_GAP_MAX_S", "PROBE_BUDGET",
            "TIE_RATIO", "SWITCH_MARGIN", "SLOW_SEGMENTS", "WINS_TO_GROW", "FIRST_BATCHES"]
 
 # ------------------------------------------------------------------ engine
@@ -118,6 +119,15 @@ WINS_TO_GROW = 2
 #: means no probe of two threads, while a background process's few per cent
 #: do not
 PROBE_ROOM_MARGIN = 0.5
+#: a probe of more threads made with the meter's room lasts this long and at
+#: most this many mini-batches: 4 ms and 128 mini-batches (PROBE_S,
+#: PROBE_MAX_BATCHES, kept where there is no meter) are sized for a busy
+#: machine, where they bound a stall; on a quiet one they were judged on the
+#: helper's wake-up and the 0.1-0.5 ms of handing it each segment's work
+#: (2 threads read 2.9 us per sample in such probes at m = 10 against 2.4 in
+#: whole epochs, one thread 2.6)
+PROBE_ROOM_S = 0.012
+PROBE_ROOM_MAX_BATCHES = 512
 #: mini-batches in the very first segment, before anything is measured
 FIRST_BATCHES = 4
 

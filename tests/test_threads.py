@@ -226,14 +226,18 @@ def test_networks_of_one_shape_share_what_was_learnt_about_the_machine():
 class FakeMeter:
     """A ``LoadMeter`` whose cores kept busy by others are set by the test."""
 
-    def __init__(self, busy, cpus=2):
+    def __init__(self, busy, cpus=2, running="as busy"):
         self.cpus = frozenset(range(cpus))
         self.value = busy
+        self.running = round(busy) if running == "as busy" else running
         self.reads = 0
 
     def busy(self):
         self.reads += 1
         return self.value
+
+    def others_running(self):
+        return self.running
 
 
 def test_no_probe_of_two_threads_while_another_process_holds_the_other_core():
@@ -251,12 +255,45 @@ def test_no_probe_of_two_threads_while_another_process_holds_the_other_core():
     assert plain.tried[2] > 0
 
 
-def test_a_quiet_meter_changes_nothing():
+def test_a_quiet_meter_starts_on_every_thread_and_holds_back_nothing():
     gov, plain = ThreadGovernor((1, 2), meter=FakeMeter(0.05)), ThreadGovernor((1, 2))
-    simulate(gov, quiet, epochs=2)
-    simulate(plain, quiet, epochs=2)
+    assert gov.current == 2 and plain.current == 1
+    total, plain_total = simulate(gov, quiet, epochs=2), simulate(plain, quiet, epochs=2)
     assert gov.current == plain.current == 2
-    assert gov.skipped == 0 and gov.probes == plain.probes
+    assert gov.skipped == 0 and gov.tried[1] > 0  # one thread is still probed
+    assert total <= 1.001 * plain_total
+
+
+def test_a_machine_busy_now_starts_on_one_thread():
+    assert ThreadGovernor((1, 2), meter=FakeMeter(0.0, running=1)).current == 1
+    assert ThreadGovernor((1, 2), meter=FakeMeter(0.0, running=None)).current == 1
+    assert ThreadGovernor((1, 4), meter=FakeMeter(0.0, cpus=4, running=0)).current == 4
+    assert ThreadGovernor((1, 4), meter=FakeMeter(0.0, cpus=4, running=1)).current == 1
+
+
+def test_probes_with_room_are_longer_than_where_load_is_unknown():
+    for meter, cap in ((FakeMeter(0.0, running=1), _threads.PROBE_ROOM_MAX_BATCHES),
+                       (None, _threads.PROBE_MAX_BATCHES)):
+        gov = ThreadGovernor((1, 2), meter=meter)
+        gov.record(1, 400, 400 * 1e-6, m=10)  # one thread: 1 us per sample
+        gov.record(2, 10, 10 * 1e-6, m=10)  # as if the helper had woken
+        gov.last, gov.last_probe = 2, -1.0
+        threads, n = gov.plan(10, 10**6)
+        assert threads == 2
+        seconds = _threads.PROBE_ROOM_S if meter else _threads.PROBE_S
+        assert n == 10 * min(cap, round(seconds / (10 * 1e-6)))
+
+
+def test_a_probe_due_at_an_epochs_tail_waits_for_the_next_epoch():
+    gov = ThreadGovernor((1, 2))
+    gov.record(1, 400, 400 * 20e-6, m=10)
+    gov.per_sample[2] = 14e-6
+    gov.last_probe = gov.clock - 1.0  # due
+    gov.starting = False
+    assert gov.plan(10, 30) == (1, 30)  # three mini-batches left: no probe in them
+    gov.begin()
+    threads, n = gov.plan(10, 50_000)
+    assert threads == 2 and n > 30
 
 
 def test_probes_resume_when_the_other_core_is_free_again():
@@ -272,7 +309,7 @@ def test_probes_resume_when_the_other_core_is_free_again():
 
 def test_half_a_core_of_load_is_enough_to_hold_back_the_probes():
     for busy, probed in ((0.3, True), (0.6, False), (1.5, False)):
-        gov = ThreadGovernor((1, 2), meter=FakeMeter(busy))
+        gov = ThreadGovernor((1, 2), meter=FakeMeter(busy, running=1))
         simulate(gov, quiet, epochs=1)
         assert (gov.tried[2] > 0) is probed, busy
 
@@ -303,6 +340,7 @@ def test_load_meter_counts_what_others_used(tmp_path):
                                own=lambda: now["own"])
     meter.tick = 0.01
     meter.free_nice = False
+    assert meter.others_running() == 1  # procs_running 2: this reader and one other
     # 1 s: cpu0 idle 0.2 s, cpu1 not at all; this process used 0.9 s of CPU
     stat.write_bytes(_stat(1020, 1000))
     now.update(wall=1.0, own=0.9)
@@ -322,6 +360,7 @@ def test_load_meter_counts_what_others_used(tmp_path):
     stat.write_bytes(b"cpu  1 2 3 4 5\ncpu0 1 0 1 2 0 0 0 0 0 0\n")
     now.update(wall=4.0)
     assert meter.busy() is None
+    assert meter.others_running() is None
 
 
 def test_niced_processes_leave_room_unless_we_are_niced_too(tmp_path):
