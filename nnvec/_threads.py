@@ -330,6 +330,7 @@ class ThreadGovernor:
         self.slow = 0  # segments in a row slower than the other count's estimate
         self.last = 1  # threads of the last segment (1: none awake yet)
         self.starting = True  # no segment of this epoch planned yet
+        self.back_from = None  # fewer threads just probed: the way back is not judged
         self.warming = False  # the next record is a wake-up segment
         self.wake = None  # (threads, n_samples, seconds) of the last wake-up segment
         self.seconds = dict.fromkeys(self.choices, 0.0)
@@ -416,6 +417,7 @@ class ThreadGovernor:
 
     def _switch(self, to, n_batches):
         old = self.current
+        self.back_from = None
         if to < old:  # leaving more threads because they were slower: probe them less
             self.gap[old] = min(2 * self.gap[old], PROBE_GAP_MAX_S)
         else:  # leaving fewer threads: probing them is cheap and safe
@@ -444,6 +446,24 @@ class ThreadGovernor:
         if n_samples <= 0:
             return
         t = seconds / n_samples
+        back = self.back_from
+        self.back_from = None
+        if back is not None and threads == self.current:
+            # The first segment back on the current count after a probe of
+            # fewer threads: the helpers slept through the probe, and on a
+            # virtual CPU that has halted, the next few milliseconds can run
+            # several times slower (6.5 us per sample against 1.6 at m = 100
+            # on the Xeon, after a 4 ms probe of one thread). Judged, that
+            # segment sent the governor to one thread, where it stayed; it
+            # is the probe's cost, and counts in the probe's wait instead.
+            est = self.per_sample[threads]
+            if est is not None:
+                excess = (t - est) * n_samples
+                if wake is not None and wake[0] == threads:
+                    excess += wake[2] - est * wake[1]
+                self.gap[back] = min(max(self.gap[back], excess / PROBE_BUDGET),
+                                     PROBE_GAP_MAX_S)
+            return
         self.per_sample[threads] = t
         if not self.adaptive:
             return
@@ -466,6 +486,8 @@ class ThreadGovernor:
         self.probes += 1
         self.tried[threads] += 1
         self.last_probe = self.clock
+        if threads < self.current:
+            self.back_from = threads  # (cleared below if the probe wins and switches)
         cur = self.per_sample[self.current]
         if cur is not None and t < cur * (1 - SWITCH_MARGIN):
             self.wins[threads] += 1

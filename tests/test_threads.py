@@ -734,3 +734,31 @@ def test_fused_kernels_count_their_helpers_done(mnist, monkeypatch):
     assert trained >= 1 and len(runs) > trained
     for sync, helpers in runs:
         assert helpers == 1 and sync[_kernels.DONE] == 1
+
+
+def test_the_slow_way_back_from_a_probe_of_fewer_threads_counts_as_its_cost():
+    # After a probe of one thread the helper has slept, and the first
+    # segment back on two threads ran 4x slower on a virtual CPU: judged, it
+    # sent the governor to one thread. It is the probe's cost instead.
+    gov = ThreadGovernor((1, 2))
+    gov.current, gov.last = 2, 2
+    gov.per_sample.update({1: 20e-6, 2: 14e-6})
+    gov.tried[1], gov.last_probe = 1, -1.0  # a probe of one thread is due
+    m = 10
+    for _ in range(2):  # its unjudged start, then the rest
+        threads, n = gov.plan(m, 50_000)
+        assert threads == 1
+        gov.record(1, n, n * 21e-6, m)  # it loses
+    threads, n = gov.plan(m, 50_000)
+    assert (threads, n) == (2, m) and gov.warming  # the helper wakes
+    gov.record(2, n, n * 100e-6, m)
+    threads, n = gov.plan(m, 50_000)
+    assert threads == 2
+    gov.record(2, n, n * 4 * 14e-6, m)  # slower than one thread by 2.8x
+    assert gov.current == 2 and gov.per_sample[2] == 14e-6
+    excess = n * 3 * 14e-6 + m * (100e-6 - 14e-6)
+    assert gov.gap[1] >= min(excess / _threads.PROBE_BUDGET, _threads.PROBE_GAP_MAX_S) * 0.999
+    # a later slow segment is judged as before
+    threads, n = gov.plan(m, 50_000)
+    gov.record(threads, n, n * 4 * 14e-6, m)
+    assert gov.current == 1
