@@ -33,6 +33,13 @@ any change of thread count, the start of the next segment (a probe's first
 third, else one mini-batch) trains but is not judged: it pays for waking
 idle helpers and moving the weights between the cores' caches.
 
+Where Linux's ``/proc/stat`` can be read, a ``LoadMeter`` adds what the
+operating system knows: no probe of more threads while other processes
+leave no core free for them, a start on every thread when nothing else is
+runnable, and longer probes of more threads where there is room. The first
+segment back on the current count after a probe of fewer threads is not
+judged either: its slowness is the probe's cost.
+
 The governor only decides thread counts; the engine runs the segments, on
 its own thread and the helpers of a ``Team``.
 """

@@ -229,7 +229,9 @@ class Network(BaseNetwork):
         Threads for the fused kernel and for prediction. Default (None):
         chosen while training, by measurement, between one thread and
         ``min(numba.get_num_threads(), cores available)``, so a busy machine
-        does not stall the kernel (see ``nnvec._threads``). An int fixes the
+        does not stall the kernel; on Linux more threads are only tried
+        while other processes leave cores free (``/proc/stat``; see
+        ``nnvec._threads``). An int fixes the
         count; it may not exceed numba's pool (``NUMBA_NUM_THREADS``). The
         large layers' neurons are split across threads in blocks chosen so
         that training gives the same weights, bit for bit, for any count.
