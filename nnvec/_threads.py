@@ -179,8 +179,9 @@ class LoadMeter:
     mini-batch run at the speed of the one that shares its core, but not
     always: a probe of two threads now and then won for a moment, took over,
     and the next segments ran 1.2-1.6x slower than one thread, and even the
-    probes that lost cost a few per cent of an epoch (``busy-seventeenth*``
-    in ``benchmarks/results/2026-11-28/``). With both cores busy, one
+    probes that lost cost a few per cent of an epoch
+    (``benchmarks/results/2026-11-28/busy-trace-seventeenth.txt`` and
+    ``meter-ab-seventeenth.txt``). With both cores busy, one
     thread and two took turns being faster as the scheduler moved the
     spinning processes (one thread alone on a core, or sharing one), the
     two counts were even over a run, and every probe of two threads paid
@@ -298,7 +299,8 @@ class ThreadGovernor:
     ----------
     choices : tuple of int
         Candidate thread counts, e.g. ``(1, 2)``; the first is used first
-        (one thread: the safe start on a machine that may be busy).
+        (one thread: the safe start on a machine that may be busy), unless
+        a meter shows nothing else runnable: then the largest.
     meter : LoadMeter, optional
         Where given, a probe of more threads is made only while the cores
         have room for them: fewer than ``threads - PROBE_ROOM_MARGIN`` cores
