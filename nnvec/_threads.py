@@ -36,9 +36,12 @@ idle helpers and moving the weights between the cores' caches.
 Where Linux's ``/proc/stat`` can be read, a ``LoadMeter`` adds what the
 operating system knows: no probe of more threads while other processes
 leave no core free for them, a start on every thread when nothing else is
-runnable, and longer probes of more threads where there is room. The first
-segment back on the current count after a probe of fewer threads is not
-judged either: its slowness is the probe's cost.
+runnable, and longer probes of more threads where there is room; such a
+probe that loses is checked by another soon, once, before the budget spaces
+them out (a single probe can fall in the slow first milliseconds after an
+idle spell). The first segment back on the current count after a probe of
+fewer threads is not judged either: its slowness is the probe's cost; nor
+is an epoch's tail shorter than ``JUDGE_MIN_S``.
 
 The governor only decides thread counts; the engine runs the segments, on
 its own thread and the helpers of a ``Team``.
@@ -57,6 +60,7 @@ import numpy as np
 from . import _kernels
 from .config import (
     FIRST_BATCHES,
+    JUDGE_MIN_S,
     MULTI_MAX_BATCHES,
     PROBE_BUDGET,
     PROBE_GAP_MAX_S,
@@ -330,6 +334,7 @@ class ThreadGovernor:
         self.per_sample = dict.fromkeys(self.choices)  # seconds per sample, last measured
         self.gap = dict.fromkeys(self.choices, PROBE_GAP_MIN_S)
         self.wins = dict.fromkeys(self.choices, 0)
+        self.lost = dict.fromkeys(self.choices, 0)  # probes lost in a row
         self.tried = dict.fromkeys(self.choices, 0)  # probes of each count so far
         self.clock = 0.0  # seconds of training recorded
         self.last_probe = 0.0
@@ -341,6 +346,7 @@ class ThreadGovernor:
         self.starting = True  # no segment of this epoch planned yet
         self.back_from = None  # fewer threads just probed: the way back is not judged
         self.warming = False  # the next record is a wake-up segment
+        self.cut = False  # the last planned segment was cut short by the epoch's end
         self.wake = None  # (threads, n_samples, seconds) of the last wake-up segment
         self.seconds = dict.fromkeys(self.choices, 0.0)
 
@@ -369,7 +375,9 @@ class ThreadGovernor:
             return self.current, remaining
         grow = self.grow
         starting, self.starting = self.starting, False
-        threads, n = self._plan(m, remaining, starting)
+        threads, want = self._plan(m, remaining, starting)
+        n = min(remaining, want)
+        self.cut = want > remaining  # cut short by the end of the epoch
         if threads != self.last:
             # After a change of thread count the first milliseconds run slow:
             # helpers that were idle take a while to wake (on a virtual CPU,
@@ -386,7 +394,7 @@ class ThreadGovernor:
 
     def _plan(self, m, remaining, starting=True):
         if self.per_sample[self.current] is None:
-            return self.current, min(remaining, FIRST_BATCHES * m)
+            return self.current, FIRST_BATCHES * m
         other = self._other()
         if (self.per_sample[other] is None or self.wins[other]
                 or self.clock - self.last_probe >= self.gap[other]):
@@ -400,20 +408,26 @@ class ThreadGovernor:
                     # the meter found room: a longer probe, judged on more
                     # than the cost of waking the helper and handing it work
                     b = self._batches(PROBE_ROOM_S, other, m, PROBE_ROOM_MAX_BATCHES)
+                    # nor shorter than the current count would take (up to
+                    # PROBE_MAX_BATCHES): an estimate left by a slow spell
+                    # (9-30 us per sample in the first milliseconds after an
+                    # idle pause, against 1.5) sized probes of 1-4 mini-batches
+                    # at m = 100, judged on the wake-up alone
+                    b = max(b, self._batches(PROBE_ROOM_S, self.current, m, PROBE_MAX_BATCHES))
                 else:
                     b = self._batches(PROBE_S, other, m, PROBE_MAX_BATCHES)
                 # Not the cut-off tail of an epoch (a probe of one or two
                 # mini-batches, half of them waking the helper, decides
                 # nothing): the next epoch starts with it instead.
                 if starting or self.last == other or remaining >= b * m:
-                    return other, min(remaining, b * m)
+                    return other, b * m
         target = self._batches(SEGMENT_S, self.current, m,
                                MULTI_MAX_BATCHES if self.current > 1 else None)
         b = target
         if self.grow is not None:  # slow start after a switch
             b = min(target, 2 * self.grow)
             self.grow = b if b < target else None
-        return self.current, min(remaining, b * m)
+        return self.current, b * m
 
     def _no_room(self, threads):
         """Whether the meter says other processes leave no room for ``threads``."""
@@ -428,7 +442,9 @@ class ThreadGovernor:
         old = self.current
         self.back_from = None
         if to < old:  # leaving more threads because they were slower: probe them less
-            self.gap[old] = min(2 * self.gap[old], PROBE_GAP_MAX_S)
+            # (unless the meter sees the cores free: see the probes' back-off in record)
+            if self.meter is None or self._no_room(old):
+                self.gap[old] = min(2 * self.gap[old], PROBE_GAP_MAX_S)
         else:  # leaving fewer threads: probing them is cheap and safe
             self.gap[old] = PROBE_GAP_MIN_S
             # More threads won twice in a row: what kept them waiting is
@@ -473,6 +489,8 @@ class ThreadGovernor:
                 self.gap[back] = min(max(self.gap[back], excess / PROBE_BUDGET),
                                      PROBE_GAP_MAX_S)
             return
+        if self.cut and seconds < JUDGE_MIN_S and self.per_sample[threads] is not None:
+            return  # an epoch's tail, too short to tell (JUDGE_MIN_S)
         self.per_sample[threads] = t
         if not self.adaptive:
             return
@@ -500,10 +518,12 @@ class ThreadGovernor:
         cur = self.per_sample[self.current]
         if cur is not None and t < cur * (1 - SWITCH_MARGIN):
             self.wins[threads] += 1
+            self.lost[threads] = 0
             if threads < self.current or self.wins[threads] >= WINS_TO_GROW:
                 self._switch(threads, max(1, n_samples // m))
         else:
             self.wins[threads] = 0
+            self.lost[threads] += 1
             excess = (t - cur) * n_samples if cur is not None else 0.0
             if wake is not None and wake[0] == threads and cur is not None:
                 # The probe's wake-up segment is part of what it cost: on a
@@ -531,6 +551,23 @@ class ThreadGovernor:
             # 2026-11-28/governor-quiet-sixteenth.txt).
             if threads < self.current:
                 clear = True
+            elif self.meter is not None and not self._no_room(threads):
+                # More threads lost while the meter sees the cores free: not
+                # a load (that stops these probes before they are made), or
+                # not yet. Often the slow first milliseconds after an idle
+                # spell, or another library's threads in this process still
+                # spinning (probes of two threads at 4-9 us per sample against
+                # 1.9 on one, then 1.5 in the next fit's probe): one such
+                # probe, charged to the budget, left a quiet machine on one
+                # thread for 0.2-0.5 s of training, 12-25 short fits in a row.
+                # So the first loss in a row is checked by another probe soon;
+                # from the second, the budget bounds what they cost (no
+                # doubling: the meter, not the back-off, keeps them off a
+                # busy machine).
+                clear = False
+                if self.lost[threads] == 1:
+                    self.gap[threads] = PROBE_GAP_MIN_S
+                    return
             backoff = 2 * self.gap[threads] if clear and self.tried[threads] > 1 else PROBE_GAP_MIN_S
             self.gap[threads] = min(max(backoff, excess / PROBE_BUDGET), PROBE_GAP_MAX_S)
 

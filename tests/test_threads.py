@@ -6,6 +6,7 @@ for each thread count, with the stalls a busy machine adds), so its policy is
 tested exactly and fast; ``nnvec bench --busy`` measures it for real.
 """
 
+import math
 import os
 import threading
 
@@ -294,6 +295,117 @@ def test_a_probe_due_at_an_epochs_tail_waits_for_the_next_epoch():
     gov.begin()
     threads, n = gov.plan(10, 50_000)
     assert threads == 2 and n > 30
+
+
+def test_an_epochs_short_tail_is_not_judged():
+    def on_two():
+        gov = ThreadGovernor((1, 2))
+        gov.per_sample.update({1: 20e-6, 2: 14e-6})
+        gov.current = gov.last = 2
+        gov.starting = False
+        gov.last_probe = gov.clock  # no probe due
+        return gov
+
+    # The last three mini-batches of an epoch, slow as a hand-over to the
+    # helper makes so few (1.2 ms): nothing learnt, no switch.
+    gov = on_two()
+    assert gov.plan(10, 30) == (2, 30)
+    gov.record(2, 30, 30 * 40e-6, 10)
+    assert gov.current == 2 and gov.per_sample[2] == 14e-6
+    # The same speed over a tail long enough to tell (12 ms) leaves at once,
+    assert gov.plan(10, 300) == (2, 300)
+    gov.record(2, 300, 300 * 40e-6, 10)
+    assert gov.current == 1
+    # A count with no estimate yet takes what a short fit gives.
+    gov = ThreadGovernor((1, 2))
+    assert gov.plan(10, 20) == (1, 20)
+    gov.record(1, 20, 20 * 20e-6, 10)
+    assert gov.per_sample[1] == pytest.approx(20e-6)
+
+
+def test_probes_with_room_are_not_sized_by_a_slow_spell():
+    # Two threads' estimate is from the slow first milliseconds after a pause
+    # (50 us per sample): with room, the probe still lasts as long as the
+    # current count would take (up to PROBE_MAX_BATCHES), not 2-3 mini-batches.
+    for meter, batches in ((FakeMeter(0.0, running=1), _threads.PROBE_MAX_BATCHES),
+                           (None, math.ceil(_threads.PROBE_S / (10 * 50e-6)))):
+        gov = ThreadGovernor((1, 2), meter=meter)
+        gov.record(1, 400, 400 * 1e-6, m=10)
+        gov.per_sample[2] = 50e-6
+        gov.last, gov.last_probe = 2, -1.0
+        assert gov.plan(10, 10**6) == (2, 10 * batches)
+
+
+def _probe_two(gov, seconds_per_sample):
+    """Run the next due probe of two threads at the given speed; its samples, wake-up included."""
+    while True:
+        threads, n = gov.plan(10, 10**6)
+        if threads == 2:
+            break
+        gov.record(1, n, n * 1e-6, 10)  # one thread's segments until a probe is due
+    assert gov.warming
+    gov.record(2, n, n * seconds_per_sample, 10)  # its wake-up segment: not judged
+    threads, rest = gov.plan(10, 10**6)
+    assert threads == 2 and not gov.warming
+    gov.record(2, rest, rest * seconds_per_sample, 10)
+    return n + rest
+
+
+def test_with_room_one_lost_probe_of_more_threads_is_checked_again_soon():
+    # One thread at 1 us per sample; a probe of two at 9 us (another
+    # library's threads still spinning, or the first milliseconds after a
+    # pause). With the meter seeing the cores free, the next probe comes
+    # after PROBE_GAP_MIN_S; a second loss in a row waits what the budget
+    # asks, not doubled.
+    gov = ThreadGovernor((1, 2), meter=FakeMeter(0.0, running=1))
+    gov.record(1, 1000, 1000 * 1e-6, 10)
+    _probe_two(gov, 9e-6)
+    assert gov.current == 1 and gov.lost[2] == 1 and gov.gap[2] == _threads.PROBE_GAP_MIN_S
+    n = _probe_two(gov, 9e-6)
+    assert gov.lost[2] == 2
+    assert gov.gap[2] == pytest.approx(min(n * 8e-6 / _threads.PROBE_BUDGET,
+                                           _threads.PROBE_GAP_MAX_S))
+    gap = gov.gap[2]
+    _probe_two(gov, 9e-6)
+    assert gov.gap[2] == pytest.approx(gap)  # the budget's, not doubled
+    # a win in between starts the count again
+    _probe_two(gov, 0.5e-6)
+    assert gov.lost[2] == 0 and gov.wins[2] == 1
+    # Without room for them no probe is made at all; without a meter the
+    # first loss already waits what the budget asks.
+    plain = ThreadGovernor((1, 2))
+    plain.record(1, 1000, 1000 * 1e-6, 10)
+    n = _probe_two(plain, 9e-6)
+    assert plain.gap[2] == pytest.approx(min(n * 8e-6 / _threads.PROBE_BUDGET,
+                                             _threads.PROBE_GAP_MAX_S))
+
+
+def test_a_slow_spell_on_a_quiet_machine_does_not_keep_one_thread():
+    # Two threads 1.4x faster, but the first probe of them (60 mini-batches)
+    # runs 8x slower (a slow spell). With a meter seeing the cores free, the
+    # default is on two threads soon after and costs little more than them.
+    spell = {"left": 60}
+
+    def slow_start(thr, rng):
+        if thr == 2 and spell["left"] > 0:
+            spell["left"] -= 1
+            return 8 * QUIET[2]
+        return quiet(thr, rng)
+
+    gov = ThreadGovernor((1, 2), meter=FakeMeter(0.0, running=1))
+    total = simulate(gov, slow_start, epochs=3)
+    assert gov.current == 2
+    assert total <= 1.10 * fixed(quiet, 2, epochs=3)
+
+
+def test_leaving_more_threads_with_room_does_not_double_their_wait():
+    for meter, gap in ((FakeMeter(0.0, running=0), _threads.PROBE_GAP_MIN_S),
+                       (None, 2 * _threads.PROBE_GAP_MIN_S)):
+        gov = ThreadGovernor((1, 2), meter=meter)
+        gov.per_sample.update({1: 20e-6, 2: 14e-6})
+        gov.current = 2
+        gov.record(2, 1000, 1000 * 40e-6, 10)  # clearly slower than one thread: leave
+        assert gov.current == 1 and gov.gap[2] == gap
 
 
 def test_probes_resume_when_the_other_core_is_free_again():
