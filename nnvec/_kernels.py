@@ -2126,8 +2126,17 @@ def _wait_while(sync, idx, value, sleepers, i, t0):
 #: the slot of a kernel's ``sync`` where each helper thread (``t >= 1`` as
 #: called) counts itself finished with the kernel's arguments
 DONE = 8
-#: ``sync``'s length (see ``DONE``)
-SYNC_SLOTS = 9
+#: the slot of ``train_epoch_fused``'s ``sync`` that may hold, set by the
+#: caller, how many samples from ``lo`` on are the run's wake-up part: the
+#: kernel then reads the cycle counter where that part ends (``STAMPS``), so
+#: the caller can time it apart from the rest of the same run (0: no mark)
+MARK = 9
+#: the slots where ``train_epoch_fused`` leaves cycle-counter readings: the
+#: caller's entry into the kernel, the end of the marked part (``MARK``),
+#: the end of the run (all 0 where there is no cycle counter)
+STAMPS = (10, 11, 12)
+#: ``sync``'s length (see ``DONE``, ``MARK``, ``STAMPS``)
+SYNC_SLOTS = 13
 
 
 @fjit
@@ -2383,6 +2392,8 @@ def _train_epoch(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, e
         _unowned(sync))
     sp = (_unowned(sp[0]), _unowned(sp[1]), _unowned(sp[2]), _unowned(sp[3]), _unowned(sp[4]))
     helper = t > 0
+    if not helper:
+        sync[STAMPS[0]] = _cycles()
     leave, t, nthr = _join_team(sync, t, nthr)
     if not leave:
         _train_run(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, lmbda,
@@ -2412,10 +2423,20 @@ def _train_run(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta
             _wt_copy(_weights_view(wflat, sizes, 0), sp[4], True)
     if nthr > 1:
         _barrier(sync, nthr)
-    _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, decay,
-                   cost_kind, scal, ident, lo, hi, t, nthr, sync, wide)
-    if nthr > 1:
-        _barrier(sync, nthr)
+    # One part, or two: the marked wake-up part [lo, lo + MARK), then the
+    # rest, met at a barrier between them as two runs would (the same bits).
+    mark = sync[MARK]
+    cut = lo + mark if 0 < mark and lo + mark < hi else hi
+    start = lo
+    while start < hi:
+        end = cut if start < cut else hi
+        _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, decay,
+                       cost_kind, scal, ident, start, end, t, nthr, sync, wide)
+        if nthr > 1:
+            _barrier(sync, nthr)
+        if t == 0:
+            sync[STAMPS[1] if end < hi else STAMPS[2]] = _cycles()
+        start = end
     if t == 0 and sparse and hi >= n:
         _wt_copy(_weights_view(wflat, sizes, 0), sp[4], False)
 

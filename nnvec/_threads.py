@@ -94,6 +94,7 @@ def shared_governor(choices, key):
         if len(_SHARED) > 64:  # many shapes in one process: forget the oldest
             _SHARED.pop(next(iter(_SHARED)))
         gov = _SHARED[k] = ThreadGovernor(choices, meter=LoadMeter.for_process())
+        gov.timed_inside = True  # the engine's fused kernel times a marked part (marked_seconds)
     return gov
 
 
@@ -347,6 +348,12 @@ class ThreadGovernor:
         self.back_from = None  # fewer threads just probed: the way back is not judged
         self.warming = False  # the next record is a wake-up segment
         self.cut = False  # the last planned segment was cut short by the epoch's end
+        # Whether the caller can time a segment's first samples apart inside
+        # one run (``record``'s ``warm_s``): then a change of thread count runs
+        # its wake-up part and the segment after it together, ``warm`` samples
+        # of it the wake-up; else the wake-up part is a segment of its own.
+        self.timed_inside = False
+        self.warm = 0
         self.wake = None  # (threads, n_samples, seconds) of the last wake-up segment
         self.seconds = dict.fromkeys(self.choices, 0.0)
 
@@ -378,6 +385,7 @@ class ThreadGovernor:
         threads, want = self._plan(m, remaining, starting)
         n = min(remaining, want)
         self.cut = want > remaining  # cut short by the end of the epoch
+        self.warm = 0
         if threads != self.last:
             # After a change of thread count the first milliseconds run slow:
             # helpers that were idle take a while to wake (on a virtual CPU,
@@ -386,10 +394,19 @@ class ThreadGovernor:
             # segment's first mini-batch) trains but is not judged;
             # otherwise each probe read 15-25% slower than the same count
             # runs, and a quiet machine stayed on one thread.
-            self.grow = grow
             self.warming = True
             b = -(-n // m)
-            return threads, min(n, m * max(1, b // 3 if threads != self.current else 1))
+            w = min(n, m * max(1, b // 3 if threads != self.current else 1))
+            if self.timed_inside and w < remaining:
+                # One run for the wake-up part and the segment after it (the
+                # size the next plan would give): a helper that finished the
+                # wake-up part alone went back to sleep, and waking it again
+                # cost 4-8% of a short epoch at m = 1000 on the Xeon.
+                self.warm = w
+                self.cut = w + want > remaining
+                return threads, min(remaining, w + want)
+            self.grow = grow
+            return threads, w
         return threads, n
 
     def _plan(self, m, remaining, starting=True):
@@ -458,8 +475,23 @@ class ThreadGovernor:
         self.switches += 1
         self.grow = n_batches
 
-    def record(self, threads, n_samples, seconds, m=1):
-        """Record that ``n_samples`` (``m`` per mini-batch) took ``seconds`` on ``threads``."""
+    def record(self, threads, n_samples, seconds, m=1, warm_s=None):
+        """Record that ``n_samples`` (``m`` per mini-batch) took ``seconds`` on ``threads``.
+
+        After a plan with ``warm`` set (``timed_inside``), ``warm_s`` is
+        how long the segment's first ``warm`` samples took; without it the
+        whole segment counts as the wake-up (not judged).
+        """
+        w, self.warm = self.warm, 0
+        if not w:
+            self._record(threads, n_samples, seconds, m)
+        elif warm_s is None or not 0.0 <= warm_s <= seconds or n_samples <= w:
+            self._record(threads, n_samples, seconds, m)  # the wake-up (self.warming)
+        else:
+            self._record(threads, w, warm_s, m)
+            self._record(threads, n_samples - w, seconds - warm_s, m)
+
+    def _record(self, threads, n_samples, seconds, m):
         self.clock += seconds
         self.seconds[threads] = self.seconds.get(threads, 0.0) + seconds
         self.last = threads
@@ -588,6 +620,21 @@ def _cpu_reader():
 _CURRENT_CPU = _cpu_reader()
 
 
+def marked_seconds(sync, seconds):
+    """Seconds of a run's marked part (``_kernels.MARK``) out of its ``seconds``.
+
+    From the cycle counter's readings the kernel left in ``sync``
+    (``_kernels.STAMPS``): the part's share of the time from the caller's
+    entry into the kernel to its end, the rest of ``seconds`` (the caller's
+    own overhead before the kernel, tens of microseconds) counted in the
+    part. None where the readings cannot tell (no cycle counter).
+    """
+    entry, at_mark, end = (int(sync[i]) for i in _kernels.STAMPS)
+    if not 0 < entry < at_mark <= end:
+        return None
+    return seconds * (1.0 - (end - at_mark) / (end - entry))
+
+
 class _Placement:
     """Keeps a multi-thread run's threads on different CPUs while it runs.
 
@@ -647,10 +694,11 @@ class _Placement:
 class Team:
     """Helper threads that run a kernel's other shares beside the caller's.
 
-    ``run(fn, nthr, *args)`` calls ``fn(*args, t, nthr, sync)`` for ``t = 1
-    .. nthr-1`` on helper threads and ``t = 0`` on the calling thread, with
-    one fresh zeroed ``sync`` (int64, ``_kernels.SYNC_SLOTS`` long) for the
-    run, and returns when all have: when each helper has added 1 to
+    ``run(fn, nthr, *args, mark=0)`` calls ``fn(*args, t, nthr, sync)`` for
+    ``t = 1 .. nthr-1`` on helper threads and ``t = 0`` on the calling
+    thread, with one fresh ``sync`` (int64, ``_kernels.SYNC_SLOTS`` long,
+    zero but ``sync[_kernels.MARK] = mark``) for the run, and returns that
+    ``sync`` when all have: when each helper has added 1 to
     ``sync[_kernels.DONE]`` (as nnvec's kernels do when they are finished with
     their arguments), else when its call has returned. The kernel must
     release the GIL (numba's ``nogil``) and make its threads meet by itself.
@@ -691,10 +739,12 @@ class Team:
         self._ids = [f.result() for f in [pool.submit(started) for _ in range(helpers)]]
         return pool
 
-    def run(self, fn, nthr, *args):
+    def run(self, fn, nthr, *args, mark=0):
         sync = np.zeros(_kernels.SYNC_SLOTS, np.int64)
+        sync[_kernels.MARK] = mark
         if nthr == 1:
-            return fn(*args, 0, 1, sync)
+            fn(*args, 0, 1, sync)
+            return sync
         with self._lock:
             pool = self._pool
             if pool is None or self._size < nthr - 1:
@@ -713,6 +763,7 @@ class Team:
                             f.result()
             finally:
                 place.release()
+        return sync
 
     def close(self):
         if self._pool is not None:

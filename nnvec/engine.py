@@ -39,6 +39,7 @@ from ._threads import (
     available_cores,
     borrow_team,
     give_back_team,
+    marked_seconds,
     numba_pool_size,
     prediction_team,
     shared_governor,
@@ -421,11 +422,16 @@ class Network(BaseNetwork):
                 while lo < n:
                     nthr, count = gov.plan(m, n - lo)
                     hi = min(n, lo + count)
+                    warm = gov.warm  # samples of the segment that wake its threads up
                     t0 = time.perf_counter()
-                    self._team.run(kernel, nthr, Xk, sp, sparse, Yk, perm,
-                                   m, sizes, wflat, bflat, aflat, dflat, eta, lmbda, cost_kind,
-                                   scal, ident, lo, hi)
-                    gov.record(nthr, hi - lo, time.perf_counter() - t0, m)
+                    sync = self._team.run(kernel, nthr, Xk, sp, sparse, Yk, perm,
+                                          m, sizes, wflat, bflat, aflat, dflat, eta, lmbda,
+                                          cost_kind, scal, ident, lo, hi, mark=warm)
+                    seconds = time.perf_counter() - t0
+                    warm_s = marked_seconds(sync, seconds) if warm else None
+                    if warm and warm_s is None:  # no cycle counter: wake-ups run apart
+                        gov.timed_inside = False
+                    gov.record(nthr, hi - lo, seconds, m, warm_s)
                     lo = hi
             finally:
                 if sparse and 0 < lo < n:  # stopped between segments: W is in WT

@@ -8,6 +8,7 @@ tested exactly and fast; ``nnvec bench --busy`` measures it for real.
 
 import math
 import os
+import platform
 import threading
 
 import numba
@@ -35,10 +36,13 @@ def simulate(gov, batch_s, n=50_000, m=10, epochs=5, wake_s=0.0, rng=None):
             assert count > 0 and (count % m == 0 or lo + count == n)
             hi = min(n, lo + count)
             batches = -(-(hi - lo) // m)
-            s = sum(batch_s(thr, rng) for _ in range(batches))
+            times = [batch_s(thr, rng) for _ in range(batches)]
+            s = sum(times)
             if thr > 1 and prev == 1:
                 s += wake_s
-            gov.record(thr, hi - lo, s, m)
+            warm = gov.warm  # timed inside the run: its first batches' seconds apart
+            warm_s = sum(times[:warm // m]) + (wake_s if thr > 1 and prev == 1 else 0.0)
+            gov.record(thr, hi - lo, s, m, warm_s if warm else None)
             total += s
             prev = thr
             lo = hi
@@ -582,6 +586,110 @@ def test_an_epoch_cut_into_segments_on_varying_threads_is_bit_identical(mnist, m
     assert gov.segments >= 30
     assert all(np.array_equal(a, b) for a, b in zip(whole.weights + whole.biases,
                                                      cut.weights + cut.biases))
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs numba's pool of 2 threads")
+@pytest.mark.parametrize("compact", [False, True], ids=["dense", "sparse"])
+def test_segments_with_a_marked_wake_up_part_are_bit_identical(mnist, monkeypatch, compact):
+    # A run whose first samples are marked (_kernels.MARK) trains them, meets,
+    # reads the clock and trains the rest: the same bits as one part, and
+    # the clock's readings in order where there is a cycle counter.
+    X, y = _first_rows(mnist, 1000, compact)
+    marks = []
+
+    class Marking(ThreadGovernor):
+        """Cuts every epoch into 5-batch segments on alternating counts, 1-4 batches marked."""
+
+        def plan(self, m, remaining):
+            self.segments = getattr(self, "segments", 0) + 1
+            self.warm = m * (1 + self.segments % 4)
+            return 1 + self.segments % 2, min(remaining, 5 * m)
+
+        def record(self, threads, n, seconds, m=1, warm_s=None):
+            marks.append(warm_s)
+
+    whole = nnvec.Network([784, 30, 10], seed=3, threads=1)
+    whole.fit(X, y, epochs=1, batch_size=10, eta=3.0)
+    gov = Marking((1, 2))
+    monkeypatch.setattr(nnvec.engine, "shared_governor", lambda choices, key: gov)
+    cut = nnvec.Network([784, 30, 10], seed=3)
+    cut._thread_choices = lambda m: (1, 2)
+    cut.fit(X, y, epochs=1, batch_size=10, eta=3.0)
+    assert gov.segments >= 20 and len(marks) == gov.segments
+    assert all(np.array_equal(a, b) for a, b in zip(whole.weights + whole.biases,
+                                                     cut.weights + cut.biases))
+    if platform.machine().lower() in ("x86_64", "amd64"):  # rdtsc
+        assert all(w is not None and w > 0 for w in marks)
+
+
+def test_marked_seconds_from_the_kernels_clock_readings():
+    sync = np.zeros(_kernels.SYNC_SLOTS, np.int64)
+    entry, at_mark, end = _kernels.STAMPS
+    sync[[entry, at_mark, end]] = 1000, 1400, 2000  # the marked part: 40% of the kernel's time
+    assert _threads.marked_seconds(sync, 0.010) == pytest.approx(0.004)
+    sync[at_mark] = 2000  # the rest took no time
+    assert _threads.marked_seconds(sync, 0.010) == pytest.approx(0.010)
+    for bad in ((0, 0, 0), (1000, 0, 2000), (1000, 2500, 2000), (2000, 1400, 1000)):
+        sync[[entry, at_mark, end]] = bad  # no cycle counter, or readings out of order
+        assert _threads.marked_seconds(sync, 0.010) is None
+
+
+def test_team_runs_return_their_sync_with_the_mark():
+    seen = []
+
+    def fn(t, nthr, sync):
+        seen.append(int(sync[_kernels.MARK]))
+        if t >= 1:
+            sync[_kernels.DONE] += 1
+
+    team = _threads.Team(1)
+    try:
+        for nthr in (1, 2):
+            sync = team.run(fn, nthr, mark=30)
+            assert sync.shape == (_kernels.SYNC_SLOTS,) and sync[_kernels.MARK] == 30
+    finally:
+        team.close()
+    assert seen == [30, 30, 30]
+
+
+def test_timed_inside_one_run_wakes_up_and_trains_on():
+    # A change of count (here: a probe of two threads) is planned as one
+    # segment, its first third marked as the wake-up; the marked part's
+    # seconds are not judged, the rest is.
+    gov = ThreadGovernor((1, 2))
+    gov.timed_inside = True
+    gov.record(1, 1000, 1000 * 20e-6, 10)
+    gov.last_probe = -1.0
+    threads, n = gov.plan(10, 50_000)
+    assert threads == 2 and gov.warm == 10 * max(1, (n - gov.warm) // 10 // 3)
+    warm = gov.warm
+    total = warm * 200e-6 + (n - warm) * 10e-6
+    gov.record(2, n, total, 10, warm_s=warm * 200e-6)
+    assert gov.clock == pytest.approx(1000 * 20e-6 + total) and gov.probes == 1
+    assert gov.per_sample[2] == pytest.approx(10e-6) and gov.wins[2] == 1
+    # without the marked part's time, the whole segment is the wake-up
+    gov = ThreadGovernor((1, 2))
+    gov.timed_inside = True
+    gov.record(1, 1000, 1000 * 20e-6, 10)
+    gov.last_probe = -1.0
+    threads, n = gov.plan(10, 50_000)
+    gov.record(2, n, n * 10e-6, 10)
+    assert gov.per_sample[2] is None and gov.wake[1] == n
+    # a segment with too little room for more than its wake-up is planned as before
+    threads, n = gov.plan(10, 10)
+    assert gov.warm == 0
+
+
+def test_timed_inside_the_governor_decides_as_before():
+    # The simulated quiet machine and a busy one: the same choices, and
+    # fewer runs (each wake-up part is in the run of its segment).
+    for batch_s in (quiet, collapsed):
+        split, merged = ThreadGovernor((1, 2)), ThreadGovernor((1, 2))
+        merged.timed_inside = True
+        t_split = simulate(split, batch_s, epochs=2)
+        t_merged = simulate(merged, batch_s, epochs=2)
+        assert merged.current == split.current
+        assert t_merged <= 1.05 * t_split
 
 
 def test_an_epoch_stopped_between_segments_leaves_the_weights_it_reached(mnist, monkeypatch):
