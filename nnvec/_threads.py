@@ -31,7 +31,11 @@ a row are slower. After a switch, segments grow from probe size to
 ``SEGMENT_S``, so a wrong switch is caught after a few milliseconds. After
 any change of thread count, the start of the next segment (a probe's first
 third, else one mini-batch) trains but is not judged: it pays for waking
-idle helpers and moving the weights between the cores' caches.
+idle helpers and moving the weights between the cores' caches. The engine
+runs that start and the rest of its segment as one run and times them
+apart inside it (the kernel reads the cycle counter at a mark:
+``marked_seconds``); run apart, the helper went back to sleep between them
+and was woken twice.
 
 Where Linux's ``/proc/stat`` can be read, a ``LoadMeter`` adds what the
 operating system knows: no probe of more threads while other processes
