@@ -23,7 +23,9 @@ def main():
     n = int(sys.argv[4]) if len(sys.argv) > 4 else 10_000
     (X, y), _, _ = load_mnist()
     X, y = X[:n].astype(dt), y[:n]
-    record = _threads.ThreadGovernor.record
+    # each part of a run (a wake-up part and the rest share a run since the eighteenth session)
+    part = "_record" if hasattr(_threads.ThreadGovernor, "_record") else "record"
+    record = getattr(_threads.ThreadGovernor, part)
     log = []
 
     def logged(self, threads, n_samples, seconds, m=1):
@@ -33,7 +35,7 @@ def main():
                    f"us/s {1e6 * seconds / max(n_samples, 1):6.2f} -> cur {self.current} "
                    f"gap1 {self.gap[1]:.3f} gap2 {self.gap[2]:.3f}")
 
-    _threads.ThreadGovernor.record = logged
+    setattr(_threads.ThreadGovernor, part, logged)
     net = Network([784, 30, 10], seed=0, dtype=dt)
     warm_up(net, X, y, m)
     log.clear()
