@@ -622,6 +622,31 @@ def test_segments_with_a_marked_wake_up_part_are_bit_identical(mnist, monkeypatc
         assert all(w is not None and w > 0 for w in marks)
 
 
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs numba's pool of 2 threads")
+def test_without_clock_readings_wake_ups_run_apart(mnist, monkeypatch):
+    # Where the kernel leaves no cycle-counter readings, the engine turns
+    # the merged wake-up off for that governor (separate runs, as before);
+    # the weights are the same either way.
+    X, y = _first_rows(mnist, 1000, False)
+    gov = ThreadGovernor((1, 2))
+    gov.timed_inside = True
+    monkeypatch.setattr(nnvec.engine, "shared_governor", lambda choices, key: gov)
+    monkeypatch.setattr(nnvec.engine, "marked_seconds", lambda sync, seconds: None)
+    net = nnvec.Network([784, 30, 10], seed=3)
+    net._thread_choices = lambda m: (1, 2)
+    net.fit(X, y, epochs=2, batch_size=10, eta=3.0)
+    assert gov.timed_inside is False and gov.tried[2] > 0
+    ref = nnvec.Network([784, 30, 10], seed=3, threads=1)
+    ref.fit(X, y, epochs=2, batch_size=10, eta=3.0)
+    assert all(np.array_equal(a, b) for a, b in zip(ref.weights + ref.biases,
+                                                     net.weights + net.biases))
+
+
+def test_the_engines_governors_time_the_wake_up_inside_one_run():
+    assert _threads.shared_governor((1, 2), ("timed inside", 10)).timed_inside is True
+    assert ThreadGovernor((1, 2)).timed_inside is False  # a governor on its own: runs apart
+
+
 def test_marked_seconds_from_the_kernels_clock_readings():
     sync = np.zeros(_kernels.SYNC_SLOTS, np.int64)
     entry, at_mark, end = _kernels.STAMPS
