@@ -576,16 +576,21 @@ def test_an_epoch_cut_into_segments_on_varying_threads_is_bit_identical(mnist, m
         def record(self, *args):
             pass
 
+    gov = Alternating((1, 2))
+    assert _same_as_one_thread(X, y, gov, monkeypatch)
+    assert gov.segments >= 30
+
+
+def _same_as_one_thread(X, y, gov, monkeypatch):
+    """Whether an epoch cut and counted by ``gov`` gives one whole thread's bits."""
     whole = nnvec.Network([784, 30, 10], seed=3, threads=1)
     whole.fit(X, y, epochs=1, batch_size=10, eta=3.0)
-    gov = Alternating((1, 2))
     monkeypatch.setattr(nnvec.engine, "shared_governor", lambda choices, key: gov)
     cut = nnvec.Network([784, 30, 10], seed=3)
     cut._thread_choices = lambda m: (1, 2)
     cut.fit(X, y, epochs=1, batch_size=10, eta=3.0)
-    assert gov.segments >= 30
-    assert all(np.array_equal(a, b) for a, b in zip(whole.weights + whole.biases,
-                                                     cut.weights + cut.biases))
+    return all(np.array_equal(a, b) for a, b in zip(whole.weights + whole.biases,
+                                                    cut.weights + cut.biases))
 
 
 @pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs numba's pool of 2 threads")
@@ -608,16 +613,9 @@ def test_segments_with_a_marked_wake_up_part_are_bit_identical(mnist, monkeypatc
         def record(self, threads, n, seconds, m=1, warm_s=None):
             marks.append(warm_s)
 
-    whole = nnvec.Network([784, 30, 10], seed=3, threads=1)
-    whole.fit(X, y, epochs=1, batch_size=10, eta=3.0)
     gov = Marking((1, 2))
-    monkeypatch.setattr(nnvec.engine, "shared_governor", lambda choices, key: gov)
-    cut = nnvec.Network([784, 30, 10], seed=3)
-    cut._thread_choices = lambda m: (1, 2)
-    cut.fit(X, y, epochs=1, batch_size=10, eta=3.0)
+    assert _same_as_one_thread(X, y, gov, monkeypatch)
     assert gov.segments >= 20 and len(marks) == gov.segments
-    assert all(np.array_equal(a, b) for a, b in zip(whole.weights + whole.biases,
-                                                     cut.weights + cut.biases))
     if platform.machine().lower() in ("x86_64", "amd64"):  # rdtsc
         assert all(w is not None and w > 0 for w in marks)
 
