@@ -119,3 +119,16 @@ def test_the_command_returns_mains_status_and_leaves_the_gc_frozen(monkeypatch, 
     finally:
         gc.unfreeze()
     assert "eta" in capsys.readouterr().err
+
+
+def test_train_parses_without_importing_the_other_commands():
+    # The book's run starts without bench, reproduce and sweep (10-15 ms of
+    # imports at every start); every other command line still knows them all.
+    code = ("import sys; from nnvec import cli; p = cli._build_parser('train'); "
+            "a = p.parse_args(['train', '--epochs', '2']); "
+            "print(a.epochs, sorted(m for m in ('nnvec.bench', 'nnvec.reproduce', "
+            "'nnvec.sweep') if m in sys.modules)); "
+            "p = cli._build_parser('bench'); print(sorted(m for m in ('nnvec.bench', "
+            "'nnvec.reproduce', 'nnvec.sweep') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.splitlines() == ["2 []", "['nnvec.bench', 'nnvec.reproduce', 'nnvec.sweep']"]
