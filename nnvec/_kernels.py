@@ -980,8 +980,25 @@ def inplace_set_wt(WT, M):
 #: bytes per vector: AVX2's 32 (an AVX-512 or NEON machine splits or widens them)
 VEC_BYTES = 32
 # WT's blocks (``_wt_view``) are one line of SPARSE_ROW_BYTES, and the loops
-# that address them (``_wt_places``) take each block to hold two vectors.
+# that address them (``_wt_places``) take each block to hold two vectors of
+# VEC_BYTES (or one of 64 bytes: SPARSE_VEC_BYTES).
 assert SPARSE_ROW_BYTES == 2 * VEC_BYTES
+#: bytes per vector of the sparse input layer's register panels (its forward
+#: sums, its update): 64 where the CPU has AVX-512, the kernels that hold
+#: them compiled for 512-bit vectors (``_prefer_512_bit``). Each panel is
+#: loaded once per pixel, and half as many loads of twice the width made the
+#: forward sums 24% faster (float64, 8 vectors of 32 bytes against 4 of 64,
+#: Intel Xeon); every lane's chain of fused multiply-adds is the same, so
+#: the bits are too. The chapter-1 epoch (SparseImages, m = 10) took 0.90 of
+#: the time on one thread, 0.91 in float32, 0.97 by default (two threads
+#: split WT's columns: each has half the loads to make), prediction of the
+#: 10,000 test images 0.93 (benchmarks/results/2026-11-29/sparse-512-nineteenth.txt).
+SPARSE_VEC_BYTES = 64 if AVX512 else VEC_BYTES
+# forward panels of 384, 256, 128 and 64 bytes, in vectors of SPARSE_VEC_BYTES
+_PANEL_12 = 12 * VEC_BYTES // SPARSE_VEC_BYTES
+_PANEL_8 = 8 * VEC_BYTES // SPARSE_VEC_BYTES
+_PANEL_4 = 4 * VEC_BYTES // SPARSE_VEC_BYTES
+_PANEL_2 = 2 * VEC_BYTES // SPARSE_VEC_BYTES
 
 
 
@@ -1161,10 +1178,11 @@ def _wt_places(context, builder, wty, WT, j0, nv, vty, n_in):
 
     def far():
         block = builder.mul(n_in, stride)  # bytes of one block of columns
-        q0 = builder.ashr(j0, ir.Constant(i64, (2 * vty.count).bit_length() - 1))
+        per = SPARSE_ROW_BYTES // vec_bytes  # vectors in a block
+        q0 = builder.ashr(j0, ir.Constant(i64, (SPARSE_ROW_BYTES // item).bit_length() - 1))
         base = builder.gep(data, [builder.mul(q0, block)], inbounds=True)
-        return base, stride, [builder.add(builder.mul(ir.Constant(i64, c // 2), block),
-                                          ir.Constant(i64, (c % 2) * vec_bytes))
+        return base, stride, [builder.add(builder.mul(ir.Constant(i64, c // per), block),
+                                          ir.Constant(i64, (c % per) * vec_bytes))
                               for c in range(nv)]
 
     return one_block, near, far
@@ -1199,6 +1217,14 @@ def _vec_lanes(typingctx, ary):
 
 
 @intrinsic
+def _sparse_lanes(typingctx, ary):
+    """Elements of ``ary``'s dtype in one vector of ``SPARSE_VEC_BYTES``."""
+    def codegen(context, builder, sig, args):
+        return ir.Constant(ir.IntType(64), SPARSE_VEC_BYTES // (sig.args[0].dtype.bitwidth // 8))
+    return types.int64(ary), codegen
+
+
+@intrinsic
 def _panel_lanes(typingctx, ary):
     """Elements of ``ary``'s dtype in one vector of a register panel (``_panel_bytes``)."""
     def codegen(context, builder, sig, args):
@@ -1226,7 +1252,7 @@ def _sparse_panel_sums(typingctx, acc, WT, steps, vals, lut, p0, p1, j0, n_in, n
         accty, wty = sig.args[:2]
         pixels = list(zip(sig.args[2:5], args[2:5]))
         i64 = ir.IntType(64)
-        vty = _vector_type(context, accty.dtype)
+        vty = _vector_type(context, accty.dtype, SPARSE_VEC_BYTES)
         align = accty.dtype.bitwidth // 8
         fma = _fma_function(builder, vty)
         where = _wt_places(context, builder, wty, WT, j0, nv, vty, n_in)
@@ -1304,9 +1330,12 @@ def _forward_input_sparse(sp, rows, i0, i1, j0, j1, b, Out, zero):
 
     Each neuron's sum is computed the same way whichever columns a call takes.
     """
+    _prefer_512_bit()  # where SPARSE_VEC_BYTES is 64
     indptr, steps, vals, lut, WT = sp
-    # WT's rows are padded (SPARSE_ROW_BYTES) to a multiple of two vectors,
-    # so panels of 12, 8, 4 and 2 vectors cover them; the padding sums are not used.
+    # WT's rows are padded (SPARSE_ROW_BYTES) to a multiple of two vectors of
+    # VEC_BYTES, so panels of 12, 8, 4 and 2 of them (6, 4, 2 and 1 of 64
+    # bytes) cover them; the padding sums are not used.
+    slanes: int = _sparse_lanes(WT)
     lanes: int = _vec_lanes(WT)
     n_in, width = _wt_dims(WT, Out.shape[1])
     wide = width > SPARSE_PANELS_MAX * lanes  # by the whole width: one path per network
@@ -1330,17 +1359,17 @@ def _forward_input_sparse(sp, rows, i0, i1, j0, j1, b, Out, zero):
             _sparse_row_sums_wide(acc, WT, steps, vals, lut, p0, p1, j0, j1, zero)
         else:
             j = j0
-            if j + 12 * lanes <= j1:
-                _sparse_panel_sums(acc, WT, steps, vals, lut, p0, p1, j, n_in, 12)
-                j += 12 * lanes
-            if j + 8 * lanes <= j1:
-                _sparse_panel_sums(acc, WT, steps, vals, lut, p0, p1, j, n_in, 8)
-                j += 8 * lanes
-            if j + 4 * lanes <= j1:
-                _sparse_panel_sums(acc, WT, steps, vals, lut, p0, p1, j, n_in, 4)
-                j += 4 * lanes
-            if j + 2 * lanes <= j1:
-                _sparse_panel_sums(acc, WT, steps, vals, lut, p0, p1, j, n_in, 2)
+            if j + _PANEL_12 * slanes <= j1:
+                _sparse_panel_sums(acc, WT, steps, vals, lut, p0, p1, j, n_in, _PANEL_12)
+                j += _PANEL_12 * slanes
+            if j + _PANEL_8 * slanes <= j1:
+                _sparse_panel_sums(acc, WT, steps, vals, lut, p0, p1, j, n_in, _PANEL_8)
+                j += _PANEL_8 * slanes
+            if j + _PANEL_4 * slanes <= j1:
+                _sparse_panel_sums(acc, WT, steps, vals, lut, p0, p1, j, n_in, _PANEL_4)
+                j += _PANEL_4 * slanes
+            if j + _PANEL_2 * slanes <= j1:
+                _sparse_panel_sums(acc, WT, steps, vals, lut, p0, p1, j, n_in, _PANEL_2)
         # views from j0: a loop over range(j0, ...) keeps numba's negative-index checks
         o = Out[i, j0:min(j1, Out.shape[1])]
         a = acc[j0:]
@@ -1415,8 +1444,9 @@ def _scale_input_delta(D, r, b, neg_step):
             D[i, j] = neg_step * D[i, j]
 
 
-#: most vectors of a delta row the sparse update holds in registers (30
-#: float64 neurons are 7 and a last one of 2); wider layers take the plain loop
+#: most vectors (of VEC_BYTES; half as many of SPARSE_VEC_BYTES = 64) of a
+#: delta row the sparse update holds in registers (30 float64 neurons are 7
+#: and a last one of 2); wider layers take the plain loop
 SPARSE_UPDATE_VECTORS = 8
 #: bytes of WT's rows the sparse update works on at a time (L1 is 32 KB on
 #: the machines measured)
@@ -1432,7 +1462,7 @@ def _sparse_row_updates(typingctx, WT, D, steps, vals, lut, i, cursor, p1, k1, j
     column of the entry before it in ``cursor[i, 1]``, and stops at ``p1``
     or at the first entry in a column k >= k1, storing where it stopped in
     ``cursor[i]`` for the next call. The deltas are held in (at most
-    ``SPARSE_UPDATE_VECTORS``) vector registers, the last vector padded with
+    ``SPARSE_UPDATE_VECTORS``) vector registers (``SPARSE_VEC_BYTES``), the last padded with
     zeros: WT's padding columns get fma(0, x, 0) = 0 and stay zero. WT in
     blocks of one line of columns, as training stores these layers
     (``_wt_view``; ``n_in`` its logical rows); its element (k, j) is the
@@ -1444,18 +1474,19 @@ def _sparse_row_updates(typingctx, WT, D, steps, vals, lut, i, cursor, p1, k1, j
         curty = sig.args[6]
         pixels = list(zip(sig.args[2:5], args[2:5]))
         i64 = ir.IntType(64)
-        vty = _vector_type(context, wty.dtype)
+        vty = _vector_type(context, wty.dtype, SPARSE_VEC_BYTES)
         align = wty.dtype.bitwidth // 8
         fma = _fma_function(builder, vty)
         lanes = ir.Constant(i64, vty.count)
         nvec = builder.sdiv(builder.add(builder.sub(j1, j0), ir.Constant(i64, vty.count - 1)),
                             lanes)
+        nmax = SPARSE_UPDATE_VECTORS * VEC_BYTES // SPARSE_VEC_BYTES  # vectors of vty
         cols = [builder.add(j0, ir.Constant(i64, c * vty.count))
-                for c in range(SPARSE_UPDATE_VECTORS)]
+                for c in range(nmax)]
         # WT in blocks (training's layout for these layers): one loop to compile
-        _, _, far = _wt_places(context, builder, wty, WT, j0, SPARSE_UPDATE_VECTORS, vty, n_in)
+        _, _, far = _wt_places(context, builder, wty, WT, j0, nmax, vty, n_in)
         deltas = []
-        for c in range(SPARSE_UPDATE_VECTORS):
+        for c in range(nmax):
             slot = cgutils.alloca_once_value(builder, ir.Constant(vty, None))
             whole = builder.icmp_signed("<=", builder.add(cols[c], lanes), j1)
             with builder.if_else(whole) as (full, part):
@@ -1489,7 +1520,7 @@ def _sparse_row_updates(typingctx, WT, D, steps, vals, lut, i, cursor, p1, k1, j
             builder.position_at_end(work)
             builder.store(k, k_slot)
             xv = _splat(builder, vty, x)
-            for c in range(SPARSE_UPDATE_VECTORS):
+            for c in range(nmax):
                 with builder.if_then(builder.icmp_signed("<", ir.Constant(i64, c), nvec)):
                     pw = _wt_vector(builder, places, k, c, vty)
                     w = builder.load(pw, align=align)
@@ -1517,6 +1548,7 @@ def _update_input_sparse(D, sp, rows, r, k0, k1, j0, j1, decay):
     blocks of one line of columns for layers of up to SPARSE_UPDATE_VECTORS
     vectors, rows of whole width for wider ones.
     """
+    _prefer_512_bit()  # where SPARSE_VEC_BYTES is 64
     indptr, steps, vals, lut, WT = sp
     n_out = D.shape[1]
     if min(j1, n_out) <= j0:
