@@ -1,5 +1,7 @@
 """Each bad input raises the documented error, and the caller's data is untouched."""
 
+import warnings
+
 import numpy as np
 import pytest
 from problems import random_problem
@@ -141,3 +143,30 @@ def test_callers_arrays_are_never_modified(engine):
     assert np.array_equal(Xf, Xc)
     assert all(np.array_equal(a, c) and np.array_equal(b, d)
                for (a, b), (c, d) in zip(book, book_copy))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_finite_X_whose_sum_overflows_is_accepted(dtype):
+    # check_X looks at one sum first; a sum that overflows is not a verdict
+    from nnvec._validation import check_X
+
+    big = np.finfo(dtype).max
+    X = np.full((3, 4), big, dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and says nothing about the overflow
+        out = check_X(X, 4, dtype)
+    assert np.array_equal(out, X)
+    with np.errstate(over="ignore"):
+        assert np.isinf(np.add.reduce(X, axis=None))
+    X[2, 1] = np.nan  # ... and a NaN beside such values is still found
+    with pytest.raises(ValueError, match=r"NaN or inf \(first at row 2, column 1\)"):
+        check_X(X, 4, dtype)
+
+
+def test_inf_and_minus_inf_together_in_X():
+    from nnvec._validation import check_X
+
+    X = np.zeros((5, 4))
+    X[1, 3], X[4, 0] = np.inf, -np.inf  # their sum is NaN, not inf
+    with pytest.raises(ValueError, match=r"NaN or inf \(first at row 1, column 3\)"):
+        check_X(X, 4, np.float64)
