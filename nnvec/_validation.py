@@ -194,8 +194,8 @@ def check_X(X, n_features, dtype, name="X", sparse_ok=False):
     out = aligned_copy(arr, dtype)
     # One pass and no temporary: a sum is finite only if every term is (NaN
     # and inf carry through it); a sum that overflowed is looked at element
-    # by element. np.all(np.isfinite(out)) took 5.9 ms for 10,000 float64
-    # images against 3.0 ms (Intel Xeon), and predicting them 11.5 ms
+    # by element. np.all(np.isfinite(out)) took 6.5 ms for 10,000 float64
+    # images against 4.0 ms (Intel Xeon), and predicting them 11.5 ms
     # against 10.5 (benchmarks/results/2026-11-29/check-x-nineteenth.txt).
     with np.errstate(over="ignore", invalid="ignore"):  # (what it finds is said below)
         total = np.add.reduce(out, axis=None)
