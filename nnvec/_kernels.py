@@ -165,15 +165,71 @@ def _exp_nonpositive(x):
     return (p * scale) * (8.673617379884035e-19 if tiny else 1.0)  # 2^-60
 
 
+@intrinsic
+def _float32_bits(typingctx, x):
+    """The int32 with the bits of float32 ``x``."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(32))
+    return types.int32(types.float32), codegen
+
+
+@intrinsic
+def _bits_float32(typingctx, i):
+    """The float32 with the bits of int32 ``i``."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.FloatType())
+    return types.float32(types.int32), codegen
+
+
+_F = np.float32
+
+
+@jit
+def _exp_nonpositive32(x):
+    """exp(x) for float32 x <= 0 in float32 arithmetic, branch-free; NaN gives NaN.
+
+    ``_exp_nonpositive``'s method in float32's precision: a two-part ln2
+    (its leading part exact in 9 bits), a degree-8 Taylor polynomial (its
+    remainder under 3e-10 on |r| <= ln2/2), 2^n from its bits, and below
+    -120 * ln2 the result made as (p * 2^(n+30)) * 2^-30, so it falls into
+    the subnormals (and to 0 below about -103.97) as exp does. Within 1 ulp
+    of float64's exp rounded to float32 (tests/test_kernels.py).
+    """
+    if x < _F(-104.0):
+        x = _F(-104.0)
+    t = x * _F(1.4426950408889634) + _F(12582912.0)
+    n = t - _F(12582912.0)
+    r = (x - n * _F(0.693359375)) - n * _F(-2.12194440e-4)
+    p = _F(1.0 / 40320.0)
+    p = p * r + _F(1.0 / 5040.0)
+    p = p * r + _F(1.0 / 720.0)
+    p = p * r + _F(1.0 / 120.0)
+    p = p * r + _F(1.0 / 24.0)
+    p = p * r + _F(1.0 / 6.0)
+    p = p * r + _F(0.5)
+    p = p * r + _F(1.0)
+    p = p * r + _F(1.0)
+    k = _float32_bits(t) - np.int32(0x4B400000)
+    tiny = k < -120
+    scale = _bits_float32((k + np.int32(157 if tiny else 127)) << np.int32(23))
+    return (p * scale) * (_F(9.313225746154785e-10) if tiny else _F(1.0))  # 2^-30
+
+
 def _sigmoid_scalar(z):
     """sigmoid(z) from e = exp(-|z|) in (0, 1]: no overflow for any finite z.
 
     A numba overload (a function of the argument's type): float64 uses
-    ``_exp_nonpositive``; float32 too, on the value widened to float64, and
-    rounds the result to float32. libm's ``expf`` was faster while the
-    fused kernels took their sigmoids one by one (scalar code either way);
-    in the vectorised passes they now run in, the polynomial is (3.7 against
-    6.7 ns per sigmoid) and it is as accurate as float32 can hold.
+    ``_exp_nonpositive``, float32 ``_exp_nonpositive32`` and float32
+    division, so a vector holds twice as many sigmoids. libm's ``expf`` was
+    faster while the fused kernels took their sigmoids one by one (scalar
+    code either way); in the vectorised passes they now run in, a polynomial
+    is. Until 2026-11-29 float32 took the float64 path on the widened value
+    and rounded its result; in float32 throughout, epochs of [784, 30, 10]
+    alternated with that version took 0.956 (m = 10), 0.971 (100), 0.966
+    (1000) and 0.969 (1) of the time, the chapter-1 network's on
+    SparseImages 0.844 (its input layer's sigmoids are scalar code), with
+    the sigmoid within 3 ulp of numpy's float32 one
+    (benchmarks/results/2026-11-29/sigmoid32-nineteenth.txt).
     """
     raise NotImplementedError("numba-only; see nnvec.activations.sigmoid")
 
@@ -182,10 +238,9 @@ def _sigmoid_scalar(z):
 def _sigmoid_scalar_impl(z):
     if isinstance(z, types.Float) and z.bitwidth == 32:
         def sigmoid32(z):
-            x = np.float64(z)
-            e = _exp_nonpositive(-abs(x))
-            s = 1.0 / (1.0 + e)
-            return np.float32(s if x >= 0 else e * s)
+            e = _exp_nonpositive32(-abs(z))
+            s = _F(1.0) / (_F(1.0) + e)
+            return s if z >= 0 else e * s
         return sigmoid32
 
     def sigmoid64(z):

@@ -68,6 +68,29 @@ def test_the_kernels_exp_is_within_one_ulp_of_numpys():
     assert np.isnan(nan[0])
 
 
+@numba.njit
+def _exp32_all(x, out):
+    for i in range(x.shape[0]):
+        out[i] = K._exp_nonpositive32(x[i])
+
+
+def test_the_kernels_float32_exp_is_within_one_ulp_of_float64s_rounded():
+    rng = np.random.default_rng(8)
+    x = -np.concatenate([rng.random(200_000) * 104, rng.random(20_000) * 20,
+                         rng.random(20_000) * 1e-4, np.arange(86, 105, 0.001),
+                         [0.0, 1e-45, 87.33, 87.34, 103.97, 103.98, 104.0, 200.0, 3e38,
+                          np.inf]]).astype(np.float32)
+    got = np.empty_like(x)
+    _exp32_all(x, got)
+    want = np.exp(x.astype(np.float64)).astype(np.float32)
+    assert np.all(np.abs(got.astype(np.float64) - want) <= np.spacing(want))  # subnormals too
+    assert got[-1] == 0.0 and got[-2] == 0.0 and got[np.argmax(x == 0.0)] == 1.0
+    assert np.any((got > 0) & (got < np.finfo(np.float32).tiny))  # reaches the subnormals
+    nan = np.full(1, np.nan, np.float32)
+    _exp32_all(nan, nan)
+    assert np.isnan(nan[0])
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_sigmoid_kernel_at_the_extremes(dtype):
     z = np.array([0.0, -0.0, 1e-300, -1e-300, 36.0, -36.0, 709.0, -709.0, 745.5, -745.5, 1e4,
