@@ -227,8 +227,7 @@ def _sigmoid_scalar(z):
     and rounded its result; in float32 throughout, epochs of [784, 30, 10]
     alternated with that version took 0.956 (m = 10), 0.971 (100), 0.966
     (1000) and 0.969 (1) of the time, the chapter-1 network's on
-    SparseImages 0.844 (its input layer's sigmoids are scalar code), with
-    the sigmoid within 3 ulp of numpy's float32 one
+    SparseImages 0.844, with the sigmoid within 3 ulp of numpy's float32 one
     (benchmarks/results/2026-11-29/sigmoid32-nineteenth.txt).
     """
     raise NotImplementedError("numba-only; see nnvec.activations.sigmoid")
