@@ -655,10 +655,12 @@ def _forward_layer_outer(A, rows, r, W, b, Out, WTs):
     WT = _as_2d(WTs[:n_in * width], n_in, width)
     for j in range(0, n_out, width):
         nvalid = min(width, n_out - j)
-        for k in range(n_in):
+        nv = (nvalid + lanes - 1) // lanes
+        for c in range(nv):
+            _transpose_block(WT, W, j + c * lanes, c * lanes, min(lanes, nvalid - c * lanes))
+        for k in range(n_in - n_in % lanes, n_in):
             for e in range(nvalid):
                 WT[k, e] = W[j + e, k]
-        nv = (nvalid + lanes - 1) // lanes
         i = 0
         # narrow panels take 10 examples at a time: each input's weights are
         # then loaded once for 10 or 20 multiply-adds, not 5 or 10 (every
@@ -686,6 +688,56 @@ def _forward_layer_outer(A, rows, r, W, b, Out, WTs):
         for ii in range(r):
             for e in range(nvalid):
                 Out[ii, j + e] += b[j + e]
+
+
+@intrinsic
+def _transpose_block(typingctx, WT, W, j, c0, nrows):
+    """WT[k, c0 + e] = W[j + e, k] for e < ``nrows`` and every k below the
+    largest multiple of the panel's lanes (``_panel_lanes``) in W's rows.
+
+    Square tiles of one vector per row, transposed in registers: each tile's
+    rows loaded as vectors, log2(lanes) rounds of two-vector shuffles, and
+    its columns stored as vectors. The element-by-element loop it replaces
+    was a fifth of ``_forward_layer_outer``'s time at m = 100 (15 neurons,
+    float32). Rows of W from ``nrows`` on are not read (the tile's last row
+    is loaded again in their place): WT's lanes from ``c0 + nrows`` to
+    ``c0 + lanes`` then hold copies, and the caller never stores what is
+    summed from them. Copies only: no bit of any result changes.
+    """
+    def codegen(context, builder, sig, args):
+        WT, W, j, c0, nrows = args
+        wtty, wty = sig.args[:2]
+        i64, i32 = ir.IntType(64), ir.IntType(32)
+        vty, align, _ = _panel_vector(context, builder, wty.dtype)
+        n = vty.count
+        n_in = cgutils.unpack_tuple(builder, context.make_array(wty)(context, builder, W).shape,
+                                    2)[1]
+        last = builder.sub(nrows, ir.Constant(i64, 1))
+        src = [builder.add(j, builder.select(
+            builder.icmp_signed("<", ir.Constant(i64, e), last), ir.Constant(i64, e), last))
+            for e in range(n)]
+        with cgutils.for_range(builder, builder.sdiv(n_in, ir.Constant(i64, n))) as loop:
+            k0 = builder.mul(loop.index, ir.Constant(i64, n))
+            v = [builder.load(builder.bitcast(
+                _item_pointer_2d(context, builder, wty, W, src[e], k0), vty.as_pointer()),
+                align=align) for e in range(n)]
+            h = 1
+            while h < n:
+                lo = [lane if lane & h == 0 else n + lane - h for lane in range(n)]
+                hi = [lane + h if lane & h == 0 else n + lane for lane in range(n)]
+                for e in range(n):
+                    if e & h == 0:
+                        a, b = v[e], v[e + h]
+                        v[e] = builder.shuffle_vector(a, b, ir.Constant(ir.VectorType(i32, n), lo))
+                        v[e + h] = builder.shuffle_vector(a, b,
+                                                          ir.Constant(ir.VectorType(i32, n), hi))
+                h *= 2
+            for c in range(n):
+                p = _item_pointer_2d(context, builder, wtty, WT,
+                                     builder.add(k0, ir.Constant(i64, c)), c0)
+                builder.store(v[c], builder.bitcast(p, vty.as_pointer()), align=align)
+        return context.get_dummy_value()
+    return types.none(WT, W, j, c0, nrows), codegen
 
 
 @intrinsic

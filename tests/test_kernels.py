@@ -182,7 +182,8 @@ def _fused_tol(dtype):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("r, n_out, n_in", BLOCK_SHAPES + [(53, 14, 784), (100, 16, 784),
-                                                           (12, 33, 100), (105, 70, 300)])
+                                                           (12, 33, 100), (105, 70, 300),
+                                                           (20, 130, 48), (7, 9, 17)])
 def test_forward_layer_outer_matches_numpy_and_writes_only_its_block(r, n_out, n_in, dtype):
     # panels of OUTER_VECTORS vectors of neurons (the last one partial) and
     # blocks of 5 examples (then one at a time); Out a block of a wider array
