@@ -621,7 +621,12 @@ OUTER_MAX_IN = 4096
 #: thread then transposes every neuron's weights, not half of them): at
 #: [784, 30, 10], m = 1000, epochs took 0.919 (float64) and 0.853 (float32)
 #: the time; at m = 100, 1.114 (benchmarks/results/2026-11-28/
-#: ab-outer-by-examples-fifteenth.txt)
+#: ab-outer-by-examples-fifteenth.txt) with the weights transposed element by
+#: element. A layer of one panel of neurons (``OUTER_VECTORS`` vectors at
+#: most) is split by examples from ``OUTER_MIN_M`` on: split by neurons, each
+#: thread's half panel has half the vectors to multiply each broadcast input
+#: into, and its loads, not its multiply-adds, set the pace (see
+#: ``_step_plan``)
 OUTER_SPLIT_MIN_M = 500
 #: vectors of neurons in one panel of the outer-product form: with 5
 #: examples, 20 vector sums of AVX-512's 32 registers
@@ -2382,13 +2387,15 @@ def _outer_form(r, n_in):
 
 
 @fjit
-def _step_plan(s, L, sizes, r, nthr, ex_min, outer):
+def _step_plan(s, L, sizes, r, nthr, ex_min, panel):
     """Step ``s`` of a mini-batch of ``r``: ``(phase, layer, blocks, by_examples)``.
 
     Steps: the L forward passes (s < L), every layer's deltas (s == L), then
     the L fused updates, output layer first. Steps not split by neurons (the
     forward passes of small layers, and the deltas) are split by examples
-    from ``ex_min`` examples on (see ``_train_segment``).
+    from ``ex_min`` examples on (see ``_train_segment``). ``panel``: the
+    neurons in one panel of ``_forward_layer_outer`` where the step's forward
+    pass may take that form (the 512-bit kernels, a dense layer), else 0.
     """
     phase = 0 if s < L else (1 if s == L else 2)
     l = s if s < L else (L - 1 if s == L else 2 * L - s)
@@ -2404,11 +2411,13 @@ def _step_plan(s, L, sizes, r, nthr, ex_min, outer):
         nblk = _split_blocks(sizes[l + 1], sizes[l + 1] * sizes[l], nthr)
         if phase == 0 and nthr > 1 and (
                 (nblk == 1 and r >= ex_min)
-                or (outer and r >= OUTER_SPLIT_MIN_M and _outer_form(r, sizes[l]))):
-            # In outer-product form (``outer``: the 512-bit kernels, a dense
-            # input layer) a large mini-batch's forward pass is split by
-            # examples too: each thread then reads only its own examples'
-            # input rows, and transposes the whole layer's weights for them
+                or (panel > 0 and _outer_form(r, sizes[l])
+                    and (r >= OUTER_SPLIT_MIN_M or sizes[l + 1] <= panel))):
+            # In outer-product form (``panel``: the 512-bit kernels, a dense
+            # input layer) a large mini-batch's forward pass, or a layer of
+            # one panel of neurons, is split by examples too: each thread then
+            # reads only its own examples' input rows, and transposes the
+            # whole layer's weights for them
             nblk = nthr
             by_examples = True
     return phase, l, nblk, by_examples
@@ -2433,8 +2442,8 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
     P_buf = np.empty((UPDATE_CHUNK, UPDATE_NEURONS), scal.dtype)  # this thread's, for the update
     # this thread's transposed panel for _forward_layer_outer (only the part
     # a layer uses is ever touched)
-    WTs_buf = np.empty(OUTER_MAX_IN * OUTER_VECTORS * _panel_lanes(scal) if wide else 1,
-                       scal.dtype)
+    panel: int = OUTER_VECTORS * _panel_lanes(scal)  # neurons in one outer-form panel
+    WTs_buf = np.empty(OUTER_MAX_IN * panel if wide else 1, scal.dtype)
     # kept alive below
     own: np.ndarray = _unowned(own_buf)
     P: np.ndarray = _unowned(P_buf)
@@ -2470,8 +2479,8 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
         for i in range(r):
             _prefetch(Y[rows[i]], r - r)
         for s in range(2 * L + 1):
-            phase, l, nblk, by_examples = _step_plan(s, L, sizes, r, nthr, ex_min,
-                                                     wide and not (sparse and s == 0))
+            phase, l, nblk, by_examples = _step_plan(
+                s, L, sizes, r, nthr, ex_min, panel if wide and not (sparse and s == 0) else 0)
             if s == 2 * L and sparse:
                 # a step of its own before the sparse input layer's update:
                 # its bias step and D *= -eta/r, by the threads that update

@@ -243,15 +243,17 @@ def test_512_bit_kernels_run_networks_with_a_large_dense_layer():
 @pytest.mark.skipif(not _kernels.AVX512, reason="the outer-product forward pass is the 512-bit kernels'")
 @pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs numba's pool of 2 threads")
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("sizes, m", [([784, 30, 10], 100), ([784, 30, 10], 500),
-                                      ([784, 300, 100, 10], 500)])
+@pytest.mark.parametrize("sizes, m", [([784, 30, 10], 100), ([784, 100, 10], 100),
+                                      ([784, 30, 10], 500), ([784, 300, 100, 10], 500)])
 def test_outer_product_forward_pass_trains_like_the_reference_on_any_thread_count(
         mnist, dtype, sizes, m):
     # m >= OUTER_MIN_M: the layers of 784 and 300 inputs run _forward_layer_outer;
-    # two threads split their neurons (30: 14/16) at m = 100, their examples
-    # 250/250 from OUTER_SPLIT_MIN_M on, and the 100-input layer (plain form)
-    # by neurons; every output is the same chain either way.
+    # two threads split their examples (50/50) at m = 100 where the layer is
+    # one panel of neurons (30), their neurons (100) where it is more,
+    # their examples 250/250 from OUTER_SPLIT_MIN_M on, and the 100-input
+    # layer (plain form) by neurons; every output is the same chain either way.
     assert _kernels.OUTER_MIN_M <= 100 < _kernels.OUTER_SPLIT_MIN_M <= 500
+    assert 30 <= _kernels.OUTER_VECTORS * 8 < 100  # one panel: 4 vectors of 8 or 16 lanes
     (X, y), _, _ = mnist
     X, y = X[:1000], y[:1000]
     ref = nnvec.ReferenceNetwork(sizes, seed=2)
