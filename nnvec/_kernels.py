@@ -1912,15 +1912,19 @@ def _step_block(phase, by_examples, l, X, sp, sparse, Y, rows, ident, r, sizes, 
 #: thresholds here were measured when every split step started one; not
 #: re-measured since threads meet at barriers instead)
 SPLIT_MIN_WEIGHTS = 8192
-#: thread blocks of neurons start at multiples of these: the forward pass
-#: works on 2 neurons at a time and the update's blocks on 3, so with each
-#: phase's boundaries at multiples of its own group size every neuron falls
-#: in the same group, takes the same code path (and so gets the same
-#: rounding) whatever the thread count: training is bit-identical for any
-#: ``nthr``. Per phase, not one common multiple of 6: 30 neurons split 14/16
-#: and 15/15 between two threads instead of 12/18 in both phases.
+#: thread blocks of neurons start at multiples of these. The forward pass
+#: works on 2 neurons at a time, so with its boundaries at multiples of 2
+#: every neuron falls in the same pair, takes the same code path (and so gets
+#: the same rounding) whatever the thread count: training is bit-identical
+#: for any ``nthr``. The update gives every weight the same chain in any
+#: block or leftover loop (``_update_layer_body``), so its blocks are the
+#: forward pass's: each thread updates the weight rows it has just read, and
+#: none moves to the other thread's cache and back each mini-batch (with
+#: the update's blocks at multiples of 3, its own group, 100 neurons split
+#: 50/50 and 48/52 and [784, 100, 10] at m = 10 took 1.07-1.08x the time:
+#: benchmarks/results/2026-11-29/update-align-twentieth.txt).
 FORWARD_ALIGN = 2
-UPDATE_ALIGN = 3
+UPDATE_ALIGN = FORWARD_ALIGN
 #: a layer is split only if every thread gets at least this many neurons
 SPLIT_MIN_NEURONS = 6
 #: from this many examples on, the steps not split by neurons (the forward
