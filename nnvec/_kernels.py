@@ -448,7 +448,9 @@ def _forward_layer_body(A, rows, r, W, b, Out, zero):
 
     ``rows`` maps batch position to a row of A: the epoch's permutation for
     the input layer (so inputs are read in place, never gathered), the
-    identity for hidden layers.
+    identity for hidden layers. It may go on past ``r``: the rows after the
+    r-th are not summed, only asked for into L2 while the last block is (the
+    next mini-batch's first rows, which its forward pass found in memory).
 
     Register-blocked 2 neurons x 5 examples: each inner-loop step loads 2
     weights and 5 inputs for 10 multiply-adds (measured best at m = 10).
@@ -465,6 +467,7 @@ def _forward_layer_body(A, rows, r, W, b, Out, zero):
     vectorised pass over the C-contiguous outputs (``_inplace_sigmoid``).
     """
     n_out, n_in = W.shape
+    nrows = rows.shape[0]  # r, or more: rows past r are only fetched ahead
     # pieces of k whose five input rows stay in L1 while the weight rows pass
     nkb = (n_in * VEC_BYTES // _vec_lanes(W) + FORWARD_K_BYTES - 1) // FORWARD_K_BYTES
     per_line = 2 * _vec_lanes(W)  # elements per 64-byte line
@@ -477,8 +480,8 @@ def _forward_layer_body(A, rows, r, W, b, Out, zero):
         r3 = rows[i + 3]
         r4 = rows[i + 4]
         # the next block's rows (the last row again where there are fewer)
-        ahead = i + 5 < r
-        last = r - 1
+        ahead = i + 5 < nrows
+        last = nrows - 1
         p0 = A[rows[min(i + 5, last)]]
         p1 = A[rows[min(i + 6, last)]]
         p2 = A[rows[min(i + 7, last)]]
@@ -573,8 +576,19 @@ def _forward_layer_body(A, rows, r, W, b, Out, zero):
         i += 5
     while i < r:  # leftover examples (all of them when m < 5): 2 neurons at a time
         ri = rows[i]
+        # the next row (at m = 1, the next mini-batch's), asked for a few
+        # lines before each pair as above
+        p0 = A[rows[min(i + 1, nrows - 1)]]
+        nlines = (n_in + per_line - 1) // per_line if i + 1 < nrows else 0
+        l0 = 0
+        pair = 0
         j = 0
         while j + 2 <= n_out:
+            pair += 1
+            l1 = nlines * pair // npairs
+            for ln in range(l0, l1):
+                _prefetch_l2(p0, ln * per_line)
+            l0 = l1
             s0 = t0 = zero
             for k in range(n_in):
                 a0 = A[ri, k]
@@ -1791,12 +1805,13 @@ def _dense_block(l, X, rows, ident, sizes, aflat, m, t, nblk, align):
 
 
 @_fjit_inline
-def _forward_block(l, by_examples, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat, m,
-                   t, nblk, zero, WTs, wide):
+def _forward_block(l, by_examples, X, sp, sparse, rows, rows_ahead, ident, r, sizes, wflat,
+                   bflat, aflat, m, t, nblk, zero, WTs, wide):
     """Block ``t`` of ``nblk`` of layer ``l``'s forward pass for a mini-batch of r examples.
 
     Dense layers split neurons, or with ``by_examples`` examples (at
     multiples of ``EXAMPLE_ALIGN``); the sparse input layer as ``_sparse_blocks`` says.
+    ``rows_ahead``: ``rows`` and the next few rows of the epoch's permutation.
     """
     b = _layer_view(bflat, sizes, l, 1)[0]
     Out = _layer_view(aflat, sizes, l, m)
@@ -1823,11 +1838,15 @@ def _forward_block(l, by_examples, X, sp, sparse, rows, ident, r, sizes, wflat, 
                 _forward_layer_outer(A, Arows[i0:i1], i1 - i0, W[j0:j1], b[j0:j1],
                                      Out[i0:i1, j0:j1], WTs)
             else:
-                _forward_layer_v512(A, Arows[i0:i1], i1 - i0, W[j0:j1], b[j0:j1],
+                # the input layer's rows go on into the next mini-batch's
+                # (``rows_ahead``), for its forward pass to fetch them ahead
+                _forward_layer_v512(A, rows_ahead if l == 0 and not by_examples else
+                                    Arows[i0:i1], i1 - i0, W[j0:j1], b[j0:j1],
                                     Out[i0:i1, j0:j1], zero)
             _inplace_sigmoid_v512(Out, i0, i1, j0, j1)
         else:
-            _forward_layer(A, Arows[i0:i1], i1 - i0, W[j0:j1], b[j0:j1], Out[i0:i1, j0:j1], zero)
+            _forward_layer(A, rows_ahead if l == 0 and not by_examples else Arows[i0:i1],
+                           i1 - i0, W[j0:j1], b[j0:j1], Out[i0:i1, j0:j1], zero)
             _inplace_sigmoid(Out, i0, i1, j0, j1)
 
 
@@ -1890,15 +1909,16 @@ def _update_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat, 
 
 
 @_fjit_inline
-def _step_block(phase, by_examples, l, X, sp, sparse, Y, rows, ident, r, sizes, wflat, bflat,
-                aflat, dflat, m, cost_kind, t, nblk, decay, neg_step, zero, P, WTs, wide):
+def _step_block(phase, by_examples, l, X, sp, sparse, Y, rows, rows_ahead, ident, r, sizes,
+                wflat, bflat, aflat, dflat, m, cost_kind, t, nblk, decay, neg_step, zero, P, WTs,
+                wide):
     """Block ``t`` of a mini-batch step: layer ``l``'s forward pass (``phase`` 0),
     every layer's deltas (1) or layer ``l``'s fused update (2); the dense
     layers' kernels in 512-bit vectors if ``wide`` (a constant: see
     ``train_epoch_fused_v512``)."""
     if phase == 0:
-        _forward_block(l, by_examples, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat,
-                       m, t, nblk, zero, WTs, wide)
+        _forward_block(l, by_examples, X, sp, sparse, rows, rows_ahead, ident, r, sizes, wflat,
+                       bflat, aflat, m, t, nblk, zero, WTs, wide)
     elif phase == 1:
         _backward_block(Y, rows, r, sizes, wflat, aflat, dflat, m, cost_kind, t, nblk, zero,
                         wide)
@@ -2468,6 +2488,7 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
     for start in range(lo, hi, m):
         r = min(m, n - start)
         rows = perm[start:start + r]
+        rows_ahead = perm[start:min(n, start + r + EXAMPLE_ALIGN)]
         own[0] = -eta / r
         neg_step = own[0]
         # Outputs in two buffers, by turns, where the threads do not meet
@@ -2520,8 +2541,8 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
                     _barrier(sync, nthr)
                     met = s > L
             if t < nblk:
-                _step_block(phase, by_examples, l, X, sp, sparse, Y, rows, ident, r, sizes,
-                            wflat, bflat, af, dflat, m, cost_kind, t, nblk, decay,
+                _step_block(phase, by_examples, l, X, sp, sparse, Y, rows, rows_ahead, ident, r,
+                            sizes, wflat, bflat, af, dflat, m, cost_kind, t, nblk, decay,
                             neg_step, zero, P, WTs, wide)
             split_before = nblk > 1
             ex_before = by_examples

@@ -226,6 +226,27 @@ def test_forward_layer_matches_numpy(r, n_out, n_in, dtype, twin):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("r, n_out, n_in", [(1, 7, 784), (5, 4, 9), (10, 30, 784), (12, 5, 33)])
+@TWINS
+def test_forward_layer_rows_past_r_are_only_fetched(r, n_out, n_in, dtype, twin):
+    # the fused kernel passes the input layer its rows and the next
+    # mini-batch's first few: those must change no output, and no row of Out
+    # past r may be written
+    rng = np.random.default_rng(r + n_out)
+    A = rng.random((r + 9, n_in)).astype(dtype)
+    rows = rng.permutation(r + 9)
+    W = rng.standard_normal((n_out, n_in)).astype(dtype)
+    b = rng.standard_normal(n_out).astype(dtype)
+    outs = []
+    for extra in (0, 1, 5):
+        out = np.full((r + 3, n_out), np.nan, dtype)
+        getattr(K, "_forward_layer" + twin)(A, rows[:r + extra], r, W, b, out, dtype(0))
+        assert np.all(np.isnan(out[r:])) and not np.any(np.isnan(out[:r]))
+        outs.append(out[:r])
+    assert all(np.array_equal(outs[0], o) for o in outs[1:])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("i0, i1, j0, j1", [(0, 7, 0, 30), (2, 5, 0, 30), (1, 6, 4, 22),
                                             (0, 7, 0, 1), (3, 3, 0, 30)])
 @TWINS
