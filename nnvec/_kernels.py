@@ -1908,6 +1908,48 @@ def _update_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat, 
             _update_layer(D[:, j0:j1], A, Arows, r, W[j0:j1], b, decay, neg_step, P)
 
 
+#: a dense input layer is updated and run forward for the next mini-batch
+#: in one pass over its weights (``_update_then_forward``), this many neurons
+#: at a time, whose rows stay in L2 between the two (a thread's whole block
+#: of a large layer did not: [784, 1000, 10] at m = 10 took 0.736x the time,
+#: benchmarks/results/2026-11-29/update-then-forward-twentieth.txt)
+FUSE_NEURONS = 64
+
+
+@_fjit_inline
+def _update_then_forward(X, rows, r, rows2, rows2_ahead, r2, sizes, wflat, bflat, aflat, dflat,
+                         m, t, nblk, decay, neg_step, zero, P, WTs, wide):
+    """Block ``t`` of ``nblk`` of the dense input layer's fused gradient step
+    for this mini-batch (``rows``, r examples), and of its forward pass for
+    the next one (``rows2``, r2 examples), FUSE_NEURONS neurons at a time:
+    each piece's weight rows are read for the forward pass right after their
+    update, while they are in cache, instead of once more from L3 or memory
+    at the next mini-batch's start. The caller makes sure the next forward
+    pass would be split by the same neurons. Each weight's chain and each
+    output's sums are those of ``_update_block`` and ``_forward_block``, so
+    the bits are too.
+    """
+    D = _layer_view(dflat, sizes, 0, m)
+    Out = _layer_view(aflat, sizes, 0, m)
+    W = _weights_view(wflat, sizes, 0)
+    bv = _layer_view(bflat, sizes, 0, 1)[0]
+    j0 = _block_bound(sizes[1], nblk, t, UPDATE_ALIGN)
+    j1 = _block_bound(sizes[1], nblk, t + 1, UPDATE_ALIGN)
+    for a in range(j0, j1, FUSE_NEURONS):
+        e = min(j1, a + FUSE_NEURONS)
+        if wide:
+            _update_layer_v512(D[:, a:e], X, rows, r, W[a:e], bv[a:e], decay, neg_step, P)
+            if _outer_form(r2, W.shape[1]):
+                _forward_layer_outer(X, rows2, r2, W[a:e], bv[a:e], Out[0:r2, a:e], WTs)
+            else:
+                _forward_layer_v512(X, rows2_ahead, r2, W[a:e], bv[a:e], Out[0:r2, a:e], zero)
+            _inplace_sigmoid_v512(Out, r2 - r2, r2, a, e)
+        else:
+            _update_layer(D[:, a:e], X, rows, r, W[a:e], bv[a:e], decay, neg_step, P)
+            _forward_layer(X, rows2_ahead, r2, W[a:e], bv[a:e], Out[0:r2, a:e], zero)
+            _inplace_sigmoid(Out, r2 - r2, r2, a, e)
+
+
 @_fjit_inline
 def _step_block(phase, by_examples, l, X, sp, sparse, Y, rows, rows_ahead, ident, r, sizes,
                 wflat, bflat, aflat, dflat, m, cost_kind, t, nblk, decay, neg_step, zero, P, WTs,
@@ -2485,6 +2527,7 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
     split_before = False  # the barrier after the transposes is the first meeting
     ex_before = False  # the step before was split by examples
     met = False  # the threads met since the deltas were computed
+    fwd_done = False  # this mini-batch's input layer was run forward with the last update
     for start in range(lo, hi, m):
         r = min(m, n - start)
         rows = perm[start:start + r]
@@ -2540,10 +2583,28 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
                 elif nblk > 1 or split_before:
                     _barrier(sync, nthr)
                     met = s > L
+            fuse = False
+            nxt = start + m
+            if s == 2 * L and not sparse and nxt < hi:
+                r2 = min(m, n - nxt)
+                _, _, nblk2, by_examples2 = _step_plan(0, L, sizes, r2, nthr, ex_min,
+                                                       panel if wide else 0)
+                fuse = nblk2 == nblk and not by_examples2
             if t < nblk:
-                _step_block(phase, by_examples, l, X, sp, sparse, Y, rows, rows_ahead, ident, r,
-                            sizes, wflat, bflat, af, dflat, m, cost_kind, t, nblk, decay,
-                            neg_step, zero, P, WTs, wide)
+                if s == 0 and fwd_done:
+                    pass  # done with the last mini-batch's update (_update_then_forward)
+                elif fuse:
+                    r2 = min(m, n - nxt)
+                    _update_then_forward(X, rows, r, perm[nxt:nxt + r2],
+                                         perm[nxt:min(n, nxt + r2 + EXAMPLE_ALIGN)], r2, sizes,
+                                         wflat, bflat, af, dflat, m, t, nblk, decay, neg_step,
+                                         zero, P, WTs, wide)
+                else:
+                    _step_block(phase, by_examples, l, X, sp, sparse, Y, rows, rows_ahead, ident,
+                                r, sizes, wflat, bflat, af, dflat, m, cost_kind, t, nblk, decay,
+                                neg_step, zero, P, WTs, wide)
+            if s == 2 * L:
+                fwd_done = fuse
             split_before = nblk > 1
             ex_before = by_examples
             if s == L:

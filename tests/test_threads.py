@@ -526,7 +526,10 @@ def test_shared_governors_measure_the_load_where_they_can():
 
 # -------------------------------------------------------- the real kernel
 @pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs numba's pool of 2 threads")
-@pytest.mark.parametrize("sizes", [[784, 30, 10], [784, 61, 37, 10]])
+# [784, 130, 10]: the input layer's update and the next forward pass in
+# pieces of FUSE_NEURONS (64, 64 and 2 neurons on one thread; 64 on one
+# thread of two, 64 and 2 on the other)
+@pytest.mark.parametrize("sizes", [[784, 30, 10], [784, 61, 37, 10], [784, 130, 10]])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 # 64: the small layers and the deltas are split by examples too (64 >= the
 # kernel's SPLIT_MIN_EXAMPLES), with a block boundary at 30 and 4 leftover examples
