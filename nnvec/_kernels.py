@@ -402,8 +402,14 @@ UPDATE_PANEL_MIN_IN = 64
 #: every chunk did: 5-14% of the update at m >= 100)
 CHUNK = 40
 #: neurons per register panel of the update: 6 x 2 vectors of sums, plus
-#: two vectors of inputs and a broadcast factor, fill AVX2's 16 registers
-UPDATE_NEURONS = 6
+#: two vectors of inputs and a broadcast factor, fill AVX2's 16 registers;
+#: AVX-512's 32 hold 8 x 2. A thread's block of neurons is cut into panels
+#: of UPDATE_NEURONS, then at most one each of UPDATE_HALF, UPDATE_QUARTER
+#: (where it differs) and 1 neurons; each panel streams the chunk's input
+#: rows from L2 once, so fewer, fuller panels read less
+UPDATE_NEURONS = 8 if AVX512 else 6
+UPDATE_HALF = UPDATE_NEURONS // 2
+UPDATE_QUARTER = max(1, UPDATE_HALF // 2)
 #: the first panel of a chunk asks for the input row's line this many panels
 #: (of two vectors) ahead: the rows come from L3 or memory, in random order
 UPDATE_PREFETCH = 4
@@ -921,7 +927,8 @@ def _update_layer_body(D, A, rows, r, W, b, decay, neg_step, P):
         j = 0
         while j < n_out:
             left = n_out - j
-            nn = UPDATE_NEURONS if left >= UPDATE_NEURONS else (3 if left >= 3 else 1)
+            nn = (UPDATE_NEURONS if left >= UPDATE_NEURONS else UPDATE_HALF if left >= UPDATE_HALF
+                  else UPDATE_QUARTER if left >= UPDATE_QUARTER else 1)
             for i in range(c1 - c0):
                 for e in range(nn):
                     P[i, e] = neg_step * D[c0 + i, j + e]
@@ -930,8 +937,10 @@ def _update_layer_body(D, A, rows, r, W, b, decay, neg_step, P):
             first = j == 0
             if nn == UPDATE_NEURONS:
                 _update_columns(W, P, A, rows[c0:c1], j, first, UPDATE_NEURONS)
-            elif nn == 3:
-                _update_columns(W, P, A, rows[c0:c1], j, first, 3)
+            elif nn == UPDATE_HALF:
+                _update_columns(W, P, A, rows[c0:c1], j, first, UPDATE_HALF)
+            elif nn == UPDATE_QUARTER:
+                _update_columns(W, P, A, rows[c0:c1], j, first, UPDATE_QUARTER)
             else:
                 _update_columns(W, P, A, rows[c0:c1], j, first, 1)
             j += nn
