@@ -392,10 +392,13 @@ FORWARD_K_BYTES = 3200
 UPDATE_CHUNK = 20
 #: the update runs in register panels from this many examples per
 #: mini-batch and this many inputs per neuron on; below, in 3 x 5 blocks of
-#: scalar multiply-adds (``_update_blocks``): with panels everywhere, epochs
-#: at m = 10 and on the chapter-1 run's 10 x 30 layer were 4-9% slower
-#: (``benchmarks/results/2026-11-28/ab-update-panels-tenth.txt``)
-UPDATE_PANEL_MIN_M = 50
+#: scalar multiply-adds (``_update_blocks``). With AVX2's panels of 6
+#: neurons everywhere, epochs at m = 10 and on the chapter-1 run's 10 x 30
+#: layer were 4-9% slower (``benchmarks/results/2026-11-28/ab-update-panels-tenth.txt``);
+#: AVX-512's panels of 8 beat the blocks from m = 2 on ([784, 30, 10] at
+#: m = 4 in 0.84 of the time, m = 10 0.92, [784, 1000, 10] at m = 10 0.83;
+#: m = 1 1.00-1.03: ``benchmarks/results/2026-11-29/update-panels-small-m-twentyfirst.txt``)
+UPDATE_PANEL_MIN_M = 2 if AVX512 else 50
 UPDATE_PANEL_MIN_IN = 64
 #: examples per chunk of the 3 x 5 blocks: a multiple of 5, so only a
 #: mini-batch's last few examples take the one-example path (with 32, two in

@@ -346,10 +346,12 @@ def _fma_steps(w, p, a):
 # inputs): UPDATE_NEURONS (8 with AVX-512, else 6), its half, quarter and 1
 # neurons (10 = 8 + 2 or 6 + 3 + 1; 15 = 8 + 4 + 2 + 1 or 6 + 6 + 3), two
 # vectors of columns, one, single columns, and chunks of UPDATE_CHUNK and a
-# part (float64); below, 3 x 5 blocks of scalar multiply-adds, with leftover
+# part (float64); below (fewer inputs, fewer examples: UPDATE_PANEL_MIN_M is 2
+# with AVX-512, else 50), 3 x 5 blocks of scalar multiply-adds, with leftover
 # neurons and examples
-@pytest.mark.parametrize("r, n_out, n_in", [(52, 10, 76), (50, 4, 66), (51, 15, 70), (45, 10, 23),
-                                            (7, 13, 16), (1, 4, 5), (3, 7, 9)])
+@pytest.mark.parametrize("r, n_out, n_in", [(52, 10, 76), (50, 4, 66), (51, 15, 70), (7, 13, 80),
+                                            (1, 9, 70), (45, 10, 23), (7, 13, 16), (1, 4, 5),
+                                            (3, 7, 9)])
 @TWINS
 def test_update_layer_adds_each_example_in_order_with_one_rounding(r, n_out, n_in, twin):
     # Every weight, in a panel or in the loop for the leftover columns,
