@@ -2536,6 +2536,23 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
     by_columns = sparse and _sparse_by_columns(sp[4], sizes[1])
     ex_min = 2 * EXAMPLE_ALIGN if by_columns else SPLIT_MIN_EXAMPLES
     half = aflat.shape[0] // 2
+    # A dense network's output layer, where its update is not split but the
+    # next layer's is, is updated by thread 0 after its block of that next
+    # step instead of before it, while the others are busy with theirs
+    # rather than waiting for it at the barrier between (each layer's update
+    # reads only its own weights and deltas and the outputs below it, so the
+    # order of the updates changes no bits). In a two-layer network that
+    # next step is the input layer's, whose update may run the next
+    # mini-batch's forward pass too (_update_then_forward) and overwrite the
+    # outputs the output layer's update reads: there the outputs alternate
+    # between two buffers (``alternate``).
+    alternate = False
+    if not sparse and L == 2 and nthr > 1:
+        _, _, nb_out, _ = _step_plan(L + 1, L, sizes, m, nthr, ex_min, panel if wide else 0)
+        _, _, nb_in, _ = _step_plan(2 * L, L, sizes, m, nthr, ex_min, panel if wide else 0)
+        _, _, nb_f, ex_f = _step_plan(0, L, sizes, m, nthr, ex_min, panel if wide else 0)
+        alternate = nb_out == 1 and nb_in > 1 and nb_f == nb_in and not ex_f
+    defer = False  # the output layer's update waits for thread 0's next block
     split_before = False  # the barrier after the transposes is the first meeting
     ex_before = False  # the step before was split by examples
     met = False  # the threads met since the deltas were computed
@@ -2551,8 +2568,9 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
         # pass: a thread may then write the next outputs while another still
         # reads these (thread 0's update of the next layer). Elsewhere one
         # buffer, the smaller footprint in cache.
-        par = (start // m) % 2 if by_columns else 0
+        par = (start // m) % 2 if by_columns or alternate else 0
         af = aflat[par * half:(par + 1) * half]
+        af_next = aflat[(1 - par) * half:(2 - par) * half] if alternate else af
         # The mini-batch's targets, rows of Y in shuffled order, are cache
         # misses that BP1 waited for one example at a time: ask for them now,
         # during the forward pass.
@@ -2584,7 +2602,9 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
                         _scale_input_delta(D0, r, b0, neg_step)
                 split_before = False
             if nthr > 1:
-                if by_columns and (s == 0 or (s == 2 * L and met)):
+                if s == 0 and fwd_done:
+                    pass  # nothing to do here: the barrier before the next step will do
+                elif by_columns and (s == 0 or (s == 2 * L and met)):
                     # each thread's own columns of the input layer, its
                     # deltas complete since the threads last met
                     pass
@@ -2602,19 +2622,32 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
                 _, _, nblk2, by_examples2 = _step_plan(0, L, sizes, r2, nthr, ex_min,
                                                        panel if wide else 0)
                 fuse = nblk2 == nblk and not by_examples2
+            if s == L + 1 and nthr > 1 and not sparse and nblk == 1 and s < 2 * L:
+                _, _, nb_next, _ = _step_plan(s + 1, L, sizes, r, nthr, ex_min,
+                                              panel if wide else 0)
+                # in a two-layer network only where the outputs alternate
+                defer = nb_next > 1 and (L > 2 or alternate)
             if t < nblk:
                 if s == 0 and fwd_done:
                     pass  # done with the last mini-batch's update (_update_then_forward)
+                elif s == L + 1 and defer:
+                    pass  # after thread 0's block of the next step
                 elif fuse:
                     r2 = min(m, n - nxt)
                     _update_then_forward(X, rows, r, perm[nxt:nxt + r2],
                                          perm[nxt:min(n, nxt + r2 + EXAMPLE_ALIGN)], r2, sizes,
-                                         wflat, bflat, af, dflat, m, t, nblk, decay, neg_step,
-                                         zero, P, WTs, wide)
+                                         wflat, bflat, af_next, dflat, m, t, nblk, decay,
+                                         neg_step, zero, P, WTs, wide)
                 else:
                     _step_block(phase, by_examples, l, X, sp, sparse, Y, rows, rows_ahead, ident,
                                 r, sizes, wflat, bflat, af, dflat, m, cost_kind, t, nblk, decay,
                                 neg_step, zero, P, WTs, wide)
+            if s == L + 2 and defer:
+                if t == 0:
+                    _step_block(2, False, L - 1, X, sp, sparse, Y, rows, rows_ahead, ident, r,
+                                sizes, wflat, bflat, af, dflat, m, cost_kind, 0, 1, decay,
+                                neg_step, zero, P, WTs, wide)
+                defer = False
             if s == 2 * L:
                 fwd_done = fuse
             split_before = nblk > 1
