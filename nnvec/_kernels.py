@@ -2758,7 +2758,8 @@ def train_epoch_fused(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dfl
     neurons per layer. ``wflat``/``bflat``: every layer's weights/biases, packed in layer order (see
     ``_weights_view``), updated in place. ``aflat``: scratch for every
     layer's (m, sizes[l+1]) outputs twice over (two halves, used by turns
-    where the sparse input layer is split by columns, else the first);
+    where the sparse input layer is split by columns or a two-layer dense
+    network defers its output layer's update (``_train_segment``), else the first);
     ``dflat``: for their deltas, once. ``ident``: arange(m).
     ``cost_kind``: 0 quadratic, 1 cross-entropy. ``scal``: length-2 scratch
     in the arrays' dtype, so the scalars the inner loops use have the arrays'

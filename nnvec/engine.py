@@ -376,7 +376,8 @@ class Network(BaseNetwork):
         m = min(m, len(X))
         if self._use_fused(m):
             rows = m * sum(self.sizes[1:])  # every layer's (m, n_l) outputs, packed
-            # Outputs twice (with a sparse input layer split by columns the
+            # Outputs twice (with a sparse input layer split by columns, or
+            # a two-layer dense network's deferred output-layer update, the
             # kernel alternates between two buffers; elsewhere it uses the
             # first: a few bytes per example and neuron, one rule to keep),
             # the second also on a cache line; deltas once.
