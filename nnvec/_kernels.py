@@ -2644,21 +2644,10 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
                                 neg_step, zero, P, WTs, wide)
             if s == L + 2 and defer:
                 if t == 0:
-                    # the output layer (dense, not the input layer: L >= 2),
-                    # through the same compiled callees as _update_block's, not
-                    # a second inlined copy of the whole step (compile time)
-                    n_o = sizes[L]
-                    D_o = _layer_view(dflat, sizes, L - 1, m)[:, 0:n_o]
-                    # typed as _dense_block's A and Arows (the input or a
-                    # layer's outputs), so the callee's compiled version is shared
-                    A_o = X if L < 2 else _layer_view(af, sizes, L - 2, m)
-                    rows_o = rows if L < 2 else ident
-                    W_o = _weights_view(wflat, sizes, L - 1)[0:n_o]
-                    b_o = _layer_view(bflat, sizes, L - 1, 1)[0, 0:n_o]
-                    if wide:
-                        _update_layer_v512(D_o, A_o, rows_o, r, W_o, b_o, decay, neg_step, P)
-                    else:
-                        _update_layer(D_o, A_o, rows_o, r, W_o, b_o, decay, neg_step, P)
+                    # the output layer (dense, L >= 2), all of it on this
+                    # thread (block 0 of 1, as variables: no new specialisations)
+                    _update_block(L - 1, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, af,
+                                  dflat, m, t - t, t - t + 1, decay, neg_step, P, wide)
                 defer = False
             if s == 2 * L:
                 fwd_done = fuse
