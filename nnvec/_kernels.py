@@ -2356,8 +2356,12 @@ MARK = 9
 #: caller's entry into the kernel, the end of the marked part (``MARK``),
 #: the end of the run (all 0 where there is no cycle counter)
 STAMPS = (10, 11, 12)
-#: ``sync``'s length (see ``DONE``, ``MARK``, ``STAMPS``)
-SYNC_SLOTS = 13
+#: the slot of ``train_epoch_fused``'s ``sync`` where thread 0 posts the
+#: sample (plus 1) from which the whole team trains; up to it thread 0 has
+#: trained alone while its helpers were on their way (``_join_late``)
+START = 13
+#: ``sync``'s length (see ``DONE``, ``MARK``, ``STAMPS``, ``START``)
+SYNC_SLOTS = 14
 
 
 @fjit
@@ -2673,18 +2677,114 @@ def _train_epoch(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, e
     helper = t > 0
     if not helper:
         sync[STAMPS[0]] = _cycles()
-    leave, t, nthr = _join_team(sync, t, nthr)
-    if not leave:
+    mark = sync[MARK]
+    cut = lo + mark if 0 < mark and lo + mark < hi else -1  # the marked part's end, if any
+    # Threads late at the start (_join_late): thread 0 trains alone
+    # (``team`` 1) up to ``end``, looks for them, and so on; one call site of
+    # the training step, so it is compiled once.
+    start, end, team = _join_late(sizes, m, lo, hi, cut, t, nthr, sync)
+    while start < hi:
         _train_run(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, lmbda,
-                   cost_kind, scal, ident, lo, hi, t, nthr, sync, wide)
+                   cost_kind, scal, ident, start, end, cut, t, team, sync, wide)
+        start = end
+        if team < nthr:
+            end, team = _look_for_team(m, start, hi, cut, nthr, sync)
     if helper:
         _atomic_add(sync, DONE, 1)
 
 
+#: samples (whole mini-batches, at least one) thread 0 trains alone between
+#: two looks for its helpers, when they are late at a run's start
+SOLO_SAMPLES = 64
+#: cycles per sample and weight that size how long thread 0 waits, spinning,
+#: for late helpers before it trains alone: half what its first
+#: ``SOLO_SAMPLES`` alone would take at this rate (one thread on the Intel
+#: Xeon: about 0.15 float64, 0.08 float32), and at least ``SPIN_CYCLES``.
+#: A helper spins for four times that (two such pieces of training) before
+#: it sleeps.
+SOLO_CYCLES_PER_WEIGHT = 0.1
+
+
+@fjit
+def _solo_end(m, start, hi, cut):
+    """The end of thread 0's next piece of training alone, from ``start``."""
+    end = min(hi, start + max(1, SOLO_SAMPLES // m) * m)
+    return cut if start < cut < end else end
+
+
+@fjit
+def _join_late(sizes, m, lo, hi, cut, t, nthr, sync):
+    """``(start, end, team)``: thread ``t``'s first piece of training, [start, end) on ``team`` threads.
+
+    Why: a helper thread woken after an idle spell (a pause between fits,
+    the bench's pause between timed epochs) took 0.5-3 ms to come on the
+    Intel Xeon's virtual CPUs, while thread 0 waited for it and then slept
+    itself (a second wake-up): a two-thread epoch of two mini-batches took
+    0.8-3.1 ms after a 0.3 s pause against 0.2 ms on one thread
+    (``benchmarks/results/2026-11-29/wake-up.py``). Thread 0 now waits for
+    its helpers only about as long as half its first mini-batches alone
+    would take (``SOLO_CYCLES_PER_WEIGHT``); then it trains them alone and
+    looks for the helpers between pieces (``_look_for_team``). When all
+    have come it posts where the team starts (``START``) and they train the
+    rest together; if they come after the last mini-batch, there is nothing
+    left and they leave. The kernel gives the same bits for any thread count
+    and cut of the epoch, so this changes none.
+    """
+    if nthr == 1:
+        return lo, hi, nthr
+    weights = 0
+    for l in range(len(sizes) - 1):
+        weights += sizes[l] * sizes[l + 1]
+    piece = min(max(1, SOLO_SAMPLES // m) * m, hi - lo)
+    patience = max(SPIN_CYCLES, int(SOLO_CYCLES_PER_WEIGHT * piece * weights) // 2)
+    arrived = _atomic_add(sync, 2, 1) + 1
+    t0: int = _cycles()
+    i = 0
+    if t > 0:  # a helper: wait for thread 0's word, spinning while it may come soon
+        while True:
+            s = _atomic_load(sync, START)
+            if s != 0:
+                return s - 1, hi, nthr
+            if t0 != 0 and _cycles() - t0 < 4 * patience:
+                _spin_pause()
+            else:
+                _wait_while(sync, START, 0, 4, i, t0)
+            i += 1
+    while arrived < nthr and ((_cycles() - t0 < patience) if t0 != 0 else i < SPIN_PAUSES):
+        _spin_pause()
+        arrived = _atomic_load(sync, 2)
+        i += 1
+    if arrived < nthr:
+        return lo, _solo_end(m, lo, hi, cut), 1
+    _post_start(sync, lo, hi, nthr)
+    return lo, hi, nthr
+
+
+@fjit
+def _look_for_team(m, start, hi, cut, nthr, sync):
+    """``(end, team)`` of thread 0's next piece after training alone up to ``start``."""
+    if _atomic_load(sync, 2) >= nthr or start >= hi:
+        _post_start(sync, start, hi, nthr)
+        return hi, nthr
+    return _solo_end(m, start, hi, cut), 1
+
+
+@fjit
+def _post_start(sync, start, hi, nthr):
+    """Thread 0 tells its helpers the team trains from ``start`` (nothing left if ``hi``)."""
+    _atomic_add(sync, START, start + 1)
+    if _atomic_load(sync, 4) > 0:
+        _wake_all(sync, START)
+    if start >= hi:
+        # trained alone to the end: the helpers, still to come, touch nothing but sync
+        _atomic_add(sync, DONE, nthr - 1)
+
+
 @_fjit_inline
 def _train_run(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, lmbda,
-               cost_kind, scal, ident, lo, hi, t, nthr, sync, wide):
-    """``_train_epoch``'s work, once the team has met (``_join_team``)."""
+               cost_kind, scal, ident, lo, hi, cut, t, nthr, sync, wide):
+    """Thread ``t``'s share of training [lo, hi) with ``nthr`` threads, cut
+    at ``cut`` (the marked part's end, -1 for none) into two parts."""
     if sparse:
         sp = (sp[0], sp[1], sp[2], sp[3], _wt_view(sp[4], sizes[1]))
     n = Y.shape[0]
@@ -2702,19 +2802,17 @@ def _train_run(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta
             _wt_copy(_weights_view(wflat, sizes, 0), sp[4], True)
     if nthr > 1:
         _barrier(sync, nthr)
-    # One part, or two: the marked wake-up part [lo, lo + MARK), then the
+    # One part, or two: the marked wake-up part up to ``cut``, then the
     # rest, met at a barrier between them as two runs would (the same bits).
-    mark = sync[MARK]
-    cut = lo + mark if 0 < mark and lo + mark < hi else hi
     start = lo
     while start < hi:
-        end = cut if start < cut else hi
+        end = cut if start < cut < hi else hi
         _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, decay,
                        cost_kind, scal, ident, start, end, t, nthr, sync, wide)
         if nthr > 1:
             _barrier(sync, nthr)
         if t == 0:
-            sync[STAMPS[1] if end < hi else STAMPS[2]] = _cycles()
+            sync[STAMPS[1] if end == cut else STAMPS[2]] = _cycles()
         start = end
     if t == 0 and sparse and hi >= n:
         _wt_copy(_weights_view(wflat, sizes, 0), sp[4], False)
@@ -2764,8 +2862,8 @@ def train_epoch_fused(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dfl
     examples (see ``_train_segment``). Every value is
     computed by the same code for any ``nthr`` (see ``FORWARD_ALIGN``,
     ``EXAMPLE_ALIGN``), so the result does not depend on the thread count,
-    bit for bit; a thread that waits too long for its partners (``_gather``)
-    trains the call alone, as ``nthr = 1``.
+    bit for bit; thread 0 trains the first mini-batches alone while its
+    helpers are late (``_join_late``).
     """
     _train_epoch(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, lmbda,
                  cost_kind, scal, ident, lo, hi, t, nthr, sync, False)

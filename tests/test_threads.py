@@ -643,6 +643,83 @@ def test_without_clock_readings_wake_ups_run_apart(mnist, monkeypatch):
                                                      net.weights + net.biases))
 
 
+def _late_helper_fit(mnist, monkeypatch, compact, wait_for, n=3000, warm=0):
+    """A two-thread fit of ``n`` images whose helper enters the kernel only
+    once ``wait_for(args)`` is true; ``(network, sync, marked seconds)`` of its one run."""
+    X, y = _first_rows(mnist, n, compact)
+    runs = []
+
+    class One(ThreadGovernor):
+        """The whole epoch as one run on two threads, its first ``warm`` samples marked."""
+
+        def plan(self, m, remaining):
+            self.warm = warm
+            return 2, remaining
+
+        def record(self, threads, n, seconds, m=1, warm_s=None):
+            runs.append(warm_s)
+
+    real = nnvec.engine._fused_kernels
+
+    def late_kernels(sizes, sparse):
+        train, forward = real(sizes, sparse)
+
+        def late(*args):
+            t, sync = args[-3], args[-1]
+            if t >= 1:
+                while not wait_for(args):  # the helper is late (it does not hold the GIL)
+                    threading.Event().wait(1e-5)
+            else:
+                syncs.append(sync)
+            return train(*args)
+
+        return late, forward
+
+    syncs = []
+    monkeypatch.setattr(nnvec.engine, "_fused_kernels", late_kernels)
+    monkeypatch.setattr(nnvec.engine, "shared_governor", lambda choices, key: One((1, 2)))
+    net = nnvec.Network([784, 30, 10], seed=3)
+    net._thread_choices = lambda m: (1, 2)
+    net.fit(X, y, epochs=1, batch_size=10, eta=3.0)
+    assert len(syncs) == 1 and len(runs) == 1
+    ref = nnvec.Network([784, 30, 10], seed=3, threads=1)
+    ref.fit(X, y, epochs=1, batch_size=10, eta=3.0)
+    assert all(np.array_equal(a, b) for a, b in zip(ref.weights + ref.biases,
+                                                     net.weights + net.biases))
+    return net, syncs[0], runs[0]
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs numba's pool of 2 threads")
+@pytest.mark.parametrize("compact", [False, True], ids=["dense", "sparse"])
+def test_a_helper_late_for_the_whole_run_finds_nothing_left(mnist, monkeypatch, compact):
+    # The helper comes only once thread 0 has posted where the team starts:
+    # thread 0 trains every mini-batch alone, posts the end, and counts the
+    # helper done for it; the helper leaves. The same bits as one thread.
+    _, sync, _ = _late_helper_fit(mnist, monkeypatch, compact, lambda args: args[-1][13] != 0)
+    assert sync[_kernels.START] == 3000 + 1 and sync[_kernels.DONE] >= 1
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs numba's pool of 2 threads")
+@pytest.mark.parametrize("compact", [False, True], ids=["dense", "sparse"])
+def test_a_helper_late_at_the_start_joins_at_a_mini_batch(mnist, monkeypatch, compact):
+    # The helper comes once thread 0 has trained alone for a while (the
+    # biases have moved): the team trains from the mini-batch thread 0 posts,
+    # with the same bits as one thread, and the marked part is still timed.
+    bias = nnvec.Network([784, 30, 10], seed=3).biases[-1][-1]  # the packed biases' last
+    joined = []
+    for _ in range(3):  # thread 0 may finish alone before a descheduled helper comes
+        _, sync, warm_s = _late_helper_fit(
+            mnist, monkeypatch, compact, lambda args: args[8][-1] != bias, n=3000, warm=200)
+        start = sync[_kernels.START] - 1
+        assert start % 10 == 0 and 0 < start <= 3000
+        if platform.machine().lower() in ("x86_64", "amd64"):
+            assert warm_s is not None and warm_s > 0
+        joined.append(start < 3000)
+        if joined[-1]:
+            break
+    assert any(joined)
+
+
 def test_the_engines_governors_time_the_wake_up_inside_one_run():
     assert _threads.shared_governor((1, 2), ("timed inside", 10)).timed_inside is True
     assert ThreadGovernor((1, 2)).timed_inside is False  # a governor on its own: runs apart
@@ -978,8 +1055,11 @@ def test_fused_kernels_count_their_helpers_done(mnist, monkeypatch):
     trained = len(runs)
     net.predict(X[:600])  # three blocks of rows: two threads
     assert trained >= 1 and len(runs) > trained
-    for sync, helpers in runs:
-        assert helpers == 1 and sync[_kernels.DONE] == 1
+    for i, (sync, helpers) in enumerate(runs):
+        # a training run whose helper came after the last mini-batch: thread 0
+        # counted it done (and it adds itself when it comes and leaves)
+        alone = i < trained and sync[_kernels.START] == 1000 + 1
+        assert helpers == 1 and (sync[_kernels.DONE] >= 1 if alone else sync[_kernels.DONE] == 1)
 
 
 def test_the_slow_way_back_from_a_probe_of_fewer_threads_counts_as_its_cost():
