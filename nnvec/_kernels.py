@@ -2002,10 +2002,15 @@ UPDATE_ALIGN = FORWARD_ALIGN
 #: a layer is split only if every thread gets at least this many neurons
 SPLIT_MIN_NEURONS = 6
 #: from this many examples on, the steps not split by neurons (the forward
-#: pass of small layers, and the deltas) are split by examples; below it a
-#: parallel region cost more than such a step's work (but for the deltas of
-#: a network whose BP2 reads SPLIT_MIN_WEIGHTS weights or more: see _step_plan)
-SPLIT_MIN_EXAMPLES = 50
+#: pass of small layers, and the deltas) are split by examples; below it the
+#: other thread's pulling the small layers' weights into its cache (updated
+#: by thread 0) cost more than it saved (but for the deltas of a network
+#: whose BP2 reads SPLIT_MIN_WEIGHTS weights or more: see _step_plan). It was
+#: 50 (measured with a parallel region per step); with barriers, on the Intel
+#: Xeon with AVX-512 and [784, 30, 10] on two threads, 20 and 30 examples
+#: took 0.94-0.96x the time split, 10 took 1.03-1.05x
+#: (benchmarks/results/2026-11-29/split-examples-twentysecond.txt).
+SPLIT_MIN_EXAMPLES = 20
 #: example blocks of a dense forward pass start at multiples of its 5-example
 #: register block, so every example takes the same code path for any ``nthr``
 EXAMPLE_ALIGN = 5
@@ -2605,9 +2610,16 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
                     if t == 0:
                         _scale_input_delta(D0, r, b0, neg_step)
                 split_before = False
+            if s == L + 1 and nthr > 1 and not sparse and nblk == 1 and s < 2 * L:
+                _, _, nb_next, _ = _step_plan(s + 1, L, sizes, r, nthr, ex_min,
+                                              panel if wide else 0)
+                # in a two-layer network only where the outputs alternate
+                defer = nb_next > 1 and (L > 2 or alternate)
             if nthr > 1:
                 if s == 0 and fwd_done:
                     pass  # nothing to do here: the barrier before the next step will do
+                elif s == L + 1 and defer:
+                    pass  # nothing runs here: the next step's barrier will do
                 elif by_columns and (s == 0 or (s == 2 * L and met)):
                     # each thread's own columns of the input layer, its
                     # deltas complete since the threads last met
@@ -2626,11 +2638,6 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
                 _, _, nblk2, by_examples2 = _step_plan(0, L, sizes, r2, nthr, ex_min,
                                                        panel if wide else 0)
                 fuse = nblk2 == nblk and not by_examples2
-            if s == L + 1 and nthr > 1 and not sparse and nblk == 1 and s < 2 * L:
-                _, _, nb_next, _ = _step_plan(s + 1, L, sizes, r, nthr, ex_min,
-                                              panel if wide else 0)
-                # in a two-layer network only where the outputs alternate
-                defer = nb_next > 1 and (L > 2 or alternate)
             if t < nblk:
                 if s == 0 and fwd_done:
                     pass  # done with the last mini-batch's update (_update_then_forward)

@@ -531,9 +531,10 @@ def test_shared_governors_measure_the_load_where_they_can():
 # thread of two, 64 and 2 on the other)
 @pytest.mark.parametrize("sizes", [[784, 30, 10], [784, 61, 37, 10], [784, 130, 10]])
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-# 64: the small layers and the deltas are split by examples too (64 >= the
-# kernel's SPLIT_MIN_EXAMPLES), with a block boundary at 30 and 4 leftover examples
-@pytest.mark.parametrize("m", [7, 64])
+# 23 and 64: the small layers and the deltas are split by examples too (>= the
+# kernel's SPLIT_MIN_EXAMPLES), with example blocks at multiples of 5 and
+# leftover examples; the output layer's update, deferred, then has no barrier
+@pytest.mark.parametrize("m", [7, 23, 64])
 def test_weights_are_bit_identical_for_any_thread_count(mnist, sizes, dtype, m):
     (X, y), _, _ = mnist
     X, y = X[:1500], y[:1500]
