@@ -416,6 +416,14 @@ UPDATE_QUARTER = max(1, UPDATE_HALF // 2)
 #: the first panel of a chunk asks for the input row's line this many panels
 #: (of two vectors) ahead: the rows come from L3 or memory, in random order
 UPDATE_PREFETCH = 4
+#: a hidden or output layer's update asks for the weights this many panels
+#: on, for writing (``prefetchw``): the other threads read them since (BP2
+#: split by examples), and each store waited for its line to be taken back.
+#: At [784, 100, 100, 10], m = 10, two threads of the Intel Xeon with
+#: AVX-512, the hidden layer's update took 8.7 instead of 16.6 ms an epoch;
+#: the input layer's (only its thread reads its rows) ran slower with it
+#: (benchmarks/results/2026-11-29/update-prefetchw-twentysecond.txt)
+UPDATE_AHEAD_W = 2
 
 
 @_jit_inline
@@ -893,7 +901,7 @@ def _delta_row(D, W, Dprev, i, k0, zero):
 
 
 @_fjit_inline
-def _update_layer_body(D, A, rows, r, W, b, decay, neg_step, P):
+def _update_layer_body(D, A, rows, r, W, b, decay, neg_step, P, own):
     """W = decay*W - step * D^T A[rows] and b -= step * sum_i D[i] (BP3, BP4 and SGD fused).
 
     ``neg_step = -eta/r`` is in W's dtype so float32 stays float32. Each
@@ -939,27 +947,27 @@ def _update_layer_body(D, A, rows, r, W, b, decay, neg_step, P):
             # A are scattered: one line per example and vector pair)
             first = j == 0
             if nn == UPDATE_NEURONS:
-                _update_columns(W, P, A, rows[c0:c1], j, first, UPDATE_NEURONS)
+                _update_columns(W, P, A, rows[c0:c1], j, first, UPDATE_NEURONS, own)
             elif nn == UPDATE_HALF:
-                _update_columns(W, P, A, rows[c0:c1], j, first, UPDATE_HALF)
+                _update_columns(W, P, A, rows[c0:c1], j, first, UPDATE_HALF, own)
             elif nn == UPDATE_QUARTER:
-                _update_columns(W, P, A, rows[c0:c1], j, first, UPDATE_QUARTER)
+                _update_columns(W, P, A, rows[c0:c1], j, first, UPDATE_QUARTER, own)
             else:
-                _update_columns(W, P, A, rows[c0:c1], j, first, 1)
+                _update_columns(W, P, A, rows[c0:c1], j, first, 1, own)
             j += nn
 
 
 @fjit
-def _update_layer(D, A, rows, r, W, b, decay, neg_step, P):
+def _update_layer(D, A, rows, r, W, b, decay, neg_step, P, own):
     """``_update_layer_body`` in the CPU's usual vector width."""
-    _update_layer_body(D, A, rows, r, W, b, decay, neg_step, P)
+    _update_layer_body(D, A, rows, r, W, b, decay, neg_step, P, own)
 
 
 @fjit
-def _update_layer_v512(D, A, rows, r, W, b, decay, neg_step, P):
+def _update_layer_v512(D, A, rows, r, W, b, decay, neg_step, P, own):
     """``_update_layer_body`` in 512-bit vectors, where the CPU has them (``_prefer_512_bit``)."""
     _prefer_512_bit()
-    _update_layer_body(D, A, rows, r, W, b, decay, neg_step, P)
+    _update_layer_body(D, A, rows, r, W, b, decay, neg_step, P, own)
 
 
 @_fjit_inline
@@ -1027,7 +1035,7 @@ def _update_blocks(D, A, rows, r, W, neg_step):
 
 
 @_fjit_inline
-def _update_columns(W, P, A, rows, j, first, nneur):
+def _update_columns(W, P, A, rows, j, first, nneur, own):
     """``nneur`` neurons from j, every column of W, the examples ``rows`` (see _update_layer)."""
     n_in = W.shape[1]
     n = rows.shape[0]
@@ -1035,12 +1043,12 @@ def _update_columns(W, P, A, rows, j, first, nneur):
     k = 0
     while k + 2 * lanes <= n_in:
         if first:
-            _update_panel(W, P, A, rows, n, j, k, nneur, 2, UPDATE_PREFETCH)
+            _update_panel(W, P, A, rows, n, j, k, nneur, 2, UPDATE_PREFETCH, own)
         else:
-            _update_panel(W, P, A, rows, n, j, k, nneur, 2, 0)
+            _update_panel(W, P, A, rows, n, j, k, nneur, 2, 0, own)
         k += 2 * lanes
     if k + lanes <= n_in:
-        _update_panel(W, P, A, rows, n, j, k, nneur, 1, 0)
+        _update_panel(W, P, A, rows, n, j, k, nneur, 1, 0, own)
         k += lanes
     if k < n_in:
         for e in range(nneur):
@@ -1228,25 +1236,28 @@ def _delta_panel(typingctx, Dprev, D, W, i, k, nvec):
     return types.none(Dprev, D, W, i, k, nvec), codegen
 
 
-def _emit_prefetch(builder, ptr, locality=3):
-    """Ask for the cache line of ``ptr``, for reading: into every cache level
-    (``locality`` 3), or into L2 and below, leaving L1 alone (2)."""
+def _emit_prefetch(builder, ptr, locality=3, write=False):
+    """Ask for the cache line of ``ptr``, for reading (or with ``write``, to
+    own it for writing): into every cache level (``locality`` 3), or into L2
+    and below, leaving L1 alone (2)."""
     i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
     fn = builder.module.declare_intrinsic(
         "llvm.prefetch", [i8p], fnty=ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]))
-    builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0),
+    builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 1 if write else 0),
                       ir.Constant(i32, locality), ir.Constant(i32, 1)])
 
 
 @intrinsic
-def _update_panel(typingctx, W, P, A, rows, n, j, k, nneur, nvec, ahead):
+def _update_panel(typingctx, W, P, A, rows, n, j, k, nneur, nvec, ahead, own):
     """W[j + e, cols] = fma(P[i, e], A[rows[i], cols], W[j + e, cols]) for
     i = 0 .. n-1 in turn, e < nneur, cols = k .. k + nvec*lanes - 1.
 
     ``nneur``, ``nvec`` and ``ahead`` are constants (numba literals): the
     nneur * nvec vectors of weights stay in registers while the examples
     stream past; with ``ahead`` > 0 each example's row is also fetched that
-    many panels ahead. The rows of W and A must be contiguous.
+    many panels ahead. With ``own`` (a run-time flag) the weights
+    ``UPDATE_AHEAD_W`` panels on are asked for, for writing. The rows of W
+    and A must be contiguous.
     """
     lits = (nneur, nvec, ahead)
     if not all(isinstance(x, types.IntegerLiteral) for x in lits):
@@ -1265,6 +1276,20 @@ def _update_panel(typingctx, W, P, A, rows, n, j, k, nneur, nvec, ahead):
         # allocas: LLVM keeps them in registers (mem2reg)
         sums = [[cgutils.alloca_once_value(builder, builder.load(p, align=align)) for p in row]
                 for row in wptr]
+        own = context.cast(builder, args[10], sig.args[10], types.boolean)
+        with builder.if_then(own):
+            # Ask for the weights of the panel UPDATE_AHEAD_W panels on
+            # (within the row; the last column past its end) for writing,
+            # ahead of their loads and stores.
+            last = builder.sub(cgutils.unpack_tuple(
+                builder, context.make_array(wty)(context, builder, W).shape)[1],
+                ir.Constant(i64, 1))
+            for row in neurons:
+                for c in range(nv):
+                    col = builder.add(k, ir.Constant(i64, (UPDATE_AHEAD_W * nv + c) * vty.count))
+                    col = builder.select(builder.icmp_signed("<", col, last), col, last)
+                    _emit_prefetch(builder, _item_pointer_2d(context, builder, wty, W, row, col),
+                                   write=True)
         with cgutils.for_range(builder, n) as loop:
             i = loop.index
             ri = builder.load(_item_pointer(context, builder, rty, rows, i))
@@ -1283,7 +1308,7 @@ def _update_panel(typingctx, W, P, A, rows, n, j, k, nneur, nvec, ahead):
             for c in range(nv):
                 builder.store(builder.load(sums[e][c]), wptr[e][c], align=align)
         return context.get_dummy_value()
-    return types.none(W, P, A, rows, n, j, k, nneur, nvec, ahead), codegen
+    return types.none(W, P, A, rows, n, j, k, nneur, nvec, ahead, own), codegen
 
 
 def _wt_places(context, builder, wty, WT, j0, nv, vty, n_in):
@@ -1915,9 +1940,10 @@ def _update_block(l, X, sp, sparse, rows, ident, r, sizes, wflat, bflat, aflat, 
         W = _weights_view(wflat, sizes, l)
         b = _layer_view(bflat, sizes, l, 1)[0, j0:j1]
         if wide:
-            _update_layer_v512(D[:, j0:j1], A, Arows, r, W[j0:j1], b, decay, neg_step, P)
+            _update_layer_v512(D[:, j0:j1], A, Arows, r, W[j0:j1], b, decay, neg_step, P,
+                               l > 0)
         else:
-            _update_layer(D[:, j0:j1], A, Arows, r, W[j0:j1], b, decay, neg_step, P)
+            _update_layer(D[:, j0:j1], A, Arows, r, W[j0:j1], b, decay, neg_step, P, l > 0)
 
 
 #: a dense input layer is updated and run forward for the next mini-batch
@@ -1950,14 +1976,15 @@ def _update_then_forward(X, rows, r, rows2, rows2_ahead, r2, sizes, wflat, bflat
     for a in range(j0, j1, FUSE_NEURONS):
         e = min(j1, a + FUSE_NEURONS)
         if wide:
-            _update_layer_v512(D[:, a:e], X, rows, r, W[a:e], bv[a:e], decay, neg_step, P)
+            _update_layer_v512(D[:, a:e], X, rows, r, W[a:e], bv[a:e], decay, neg_step, P,
+                               False)
             if _outer_form(r2, W.shape[1]):
                 _forward_layer_outer(X, rows2, r2, W[a:e], bv[a:e], Out[0:r2, a:e], WTs)
             else:
                 _forward_layer_v512(X, rows2_ahead, r2, W[a:e], bv[a:e], Out[0:r2, a:e], zero)
             _inplace_sigmoid_v512(Out, r2 - r2, r2, a, e)
         else:
-            _update_layer(D[:, a:e], X, rows, r, W[a:e], bv[a:e], decay, neg_step, P)
+            _update_layer(D[:, a:e], X, rows, r, W[a:e], bv[a:e], decay, neg_step, P, False)
             _forward_layer(X, rows2_ahead, r2, W[a:e], bv[a:e], Out[0:r2, a:e], zero)
             _inplace_sigmoid(Out, r2 - r2, r2, a, e)
 

@@ -283,7 +283,7 @@ def test_update_layer_matches_numpy(r, n_out, n_in, dtype, decay, twin):
     step = 0.3 / r
     D64, A64 = D.astype(np.float64), A[rows].astype(np.float64)
     getattr(K, "_update_layer" + twin)(D, A, rows, r, W, b, decay, dtype(-step),
-                                        _update_scratch(dtype))
+                                        _update_scratch(dtype), True)
     np.testing.assert_allclose(W, decay * W0 - step * D64.T @ A64, **_fused_tol(dtype))
     np.testing.assert_allclose(b, b0 - step * D64.sum(axis=0), **_fused_tol(dtype))
 
@@ -353,7 +353,9 @@ def _fma_steps(w, p, a):
                                             (1, 9, 70), (45, 10, 23), (7, 13, 16), (1, 4, 5),
                                             (3, 7, 9)])
 @TWINS
-def test_update_layer_adds_each_example_in_order_with_one_rounding(r, n_out, n_in, twin):
+# own: a hidden layer's panels also ask for the weights ahead, for writing
+@pytest.mark.parametrize("own", [False, True])
+def test_update_layer_adds_each_example_in_order_with_one_rounding(r, n_out, n_in, twin, own):
     # Every weight, in a panel or in the loop for the leftover columns,
     # whichever thread's block holds its neuron, must meet the same chain:
     # one fused multiply-add per example, in order, from the weight itself.
@@ -367,7 +369,7 @@ def test_update_layer_adds_each_example_in_order_with_one_rounding(r, n_out, n_i
     P = neg_step * D
     D0 = D.copy()
     getattr(K, "_update_layer" + twin)(D, A, rows, r, W, np.zeros(n_out), 1.0, neg_step,
-                                        _update_scratch(np.float64))
+                                        _update_scratch(np.float64), own)
     assert np.array_equal(D, D0)
     expect = np.array([[_fma_steps(W0[j, k], P[:, j], A[rows, k]) for k in range(n_in)]
                        for j in range(n_out)])
