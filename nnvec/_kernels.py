@@ -2361,7 +2361,8 @@ SPIN_PAUSES = 2000
 GATHER_CYCLES = 1 << 29
 _GAVE_UP = 1 << 40  # added to the arrival count by a thread that trains alone
 # sync: [0] barrier arrivals, [1] barrier round, [2] arrivals at the start,
-# [3] threads asleep in a barrier, [4] threads asleep in _gather (all zero to start)
+# [3] threads asleep in a barrier, [4] threads asleep in _gather or waiting for
+# the training team's start (_join_late) (all zero to start)
 
 
 @fjit

@@ -702,9 +702,11 @@ class Team:
     ``t = 1 .. nthr-1`` on helper threads and ``t = 0`` on the calling
     thread, with one fresh ``sync`` (int64, ``_kernels.SYNC_SLOTS`` long,
     zero but ``sync[_kernels.MARK] = mark``) for the run, and returns that
-    ``sync`` when all have: when each helper has added 1 to
-    ``sync[_kernels.DONE]`` (as nnvec's kernels do when they are finished with
-    their arguments), else when its call has returned. The kernel must
+    ``sync`` when all have: when ``sync[_kernels.DONE]`` counts every
+    helper (nnvec's kernels add 1 from each helper when it is finished with
+    their arguments, or from thread 0 for helpers that came too late to
+    touch any: ``_kernels._join_late``), else when each helper's call has
+    returned. The kernel must
     release the GIL (numba's ``nogil``) and make its threads meet by itself.
     ``Team(helpers)`` starts that many helpers at once (more are started
     when a run needs them); ``close()`` stops them.
