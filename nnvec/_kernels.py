@@ -1973,18 +1973,21 @@ def _update_then_forward(X, rows, r, rows2, rows2_ahead, r2, sizes, wflat, bflat
     bv = _layer_view(bflat, sizes, 0, 1)[0]
     j0 = _block_bound(sizes[1], nblk, t, UPDATE_ALIGN)
     j1 = _block_bound(sizes[1], nblk, t + 1, UPDATE_ALIGN)
+    # The input layer's update goes without the prefetch for writing. False
+    # computed at run time: a literal False made numba compile _update_layer
+    # a second time for it (3.5 s more for each training kernel's first run).
+    own = r < 0
     for a in range(j0, j1, FUSE_NEURONS):
         e = min(j1, a + FUSE_NEURONS)
         if wide:
-            _update_layer_v512(D[:, a:e], X, rows, r, W[a:e], bv[a:e], decay, neg_step, P,
-                               False)
+            _update_layer_v512(D[:, a:e], X, rows, r, W[a:e], bv[a:e], decay, neg_step, P, own)
             if _outer_form(r2, W.shape[1]):
                 _forward_layer_outer(X, rows2, r2, W[a:e], bv[a:e], Out[0:r2, a:e], WTs)
             else:
                 _forward_layer_v512(X, rows2_ahead, r2, W[a:e], bv[a:e], Out[0:r2, a:e], zero)
             _inplace_sigmoid_v512(Out, r2 - r2, r2, a, e)
         else:
-            _update_layer(D[:, a:e], X, rows, r, W[a:e], bv[a:e], decay, neg_step, P, False)
+            _update_layer(D[:, a:e], X, rows, r, W[a:e], bv[a:e], decay, neg_step, P, own)
             _forward_layer(X, rows2_ahead, r2, W[a:e], bv[a:e], Out[0:r2, a:e], zero)
             _inplace_sigmoid(Out, r2 - r2, r2, a, e)
 

@@ -180,6 +180,26 @@ def _fused_tol(dtype):
     return dict(rtol=1e-12, atol=1e-12) if dtype == np.float64 else dict(rtol=2e-5, atol=2e-6)
 
 
+# The dense-layer kernels below are called as the training kernels call them:
+# the output (or D) a block of a larger array, sliced in compiled code (numba
+# types it 'A', where a view passed from Python with one row is 'C'), the
+# inputs read-only. So they run the specialisation training compiles, not one
+# more of their own (3-4 s of compiling each, in a cold run of the suite).
+@numba.njit
+def _forward_as_trained(kernel, A, rows, r, W, b, Out, i0, i1, j0, j1, last):
+    kernel(A, rows, r, W, b, Out[i0:i1, j0:j1], last)
+
+
+@numba.njit
+def _update_as_trained(kernel, D, A, rows, r, W, b, decay, neg_step, P, own):
+    kernel(D[:, 0:D.shape[1]], A, rows, r, W, b, decay, neg_step, P, own)
+
+
+def _read_only(a):
+    a.setflags(write=False)
+    return a
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("r, n_out, n_in", BLOCK_SHAPES + [(53, 14, 784), (100, 16, 784),
                                                            (12, 33, 100), (105, 70, 300),
@@ -188,13 +208,14 @@ def test_forward_layer_outer_matches_numpy_and_writes_only_its_block(r, n_out, n
     # panels of OUTER_VECTORS vectors of neurons (the last one partial) and
     # blocks of 5 examples (then one at a time); Out a block of a wider array
     rng = np.random.default_rng(r * 100 + n_out)
-    A = rng.random((r + 7, n_in)).astype(dtype)
+    A = _read_only(rng.random((r + 7, n_in)).astype(dtype))
     rows = rng.permutation(r + 7)[:r]
     W = (rng.standard_normal((n_out, n_in)) * 2).astype(dtype)
     b = rng.standard_normal(n_out).astype(dtype)
     wider = np.full((r + 2, n_out + 5), np.nan, dtype)
     scratch = np.empty(K.OUTER_MAX_IN * K.OUTER_VECTORS * 16, dtype)
-    K._forward_layer_outer(A, rows, r, W, b, wider[1:r + 1, 2:n_out + 2], scratch)
+    _forward_as_trained(K._forward_layer_outer, A, rows, r, W, b, wider, 1, r + 1, 2, n_out + 2,
+                        scratch)
     z = A[rows].astype(np.float64) @ W.T.astype(np.float64) + b
     # each output is one chain of n_in + 1 roundings: within the a priori
     # bound of such a sum, (n_in + 1) u (|A| |W|^T + |b|), elementwise
@@ -211,12 +232,14 @@ def test_forward_layer_outer_matches_numpy_and_writes_only_its_block(r, n_out, n
 @TWINS
 def test_forward_layer_matches_numpy(r, n_out, n_in, dtype, twin):
     rng = np.random.default_rng(r * 100 + n_out)
-    A = rng.random((r + 7, n_in)).astype(dtype)
+    A = _read_only(rng.random((r + 7, n_in)).astype(dtype))
     rows = rng.permutation(r + 7)[:r]
     W = (rng.standard_normal((n_out, n_in)) * 2).astype(dtype)
     b = rng.standard_normal(n_out).astype(dtype)
     out = np.full((r, n_out), np.nan, dtype)
-    getattr(K, "_forward_layer" + twin)(A, rows, r, W, b, out, dtype(0))  # z; callers take sigmoids
+    # z; callers take sigmoids
+    _forward_as_trained(getattr(K, "_forward_layer" + twin), A, rows, r, W, b, out, 0, r, 0, n_out,
+                        dtype(0))
     getattr(K, "_inplace_sigmoid" + twin)(out, 0, r, 0, n_out)
     want = N.sigmoid_into  # the twin of the activation
     z = A[rows].astype(np.float64) @ W.T.astype(np.float64) + b
@@ -233,14 +256,15 @@ def test_forward_layer_rows_past_r_are_only_fetched(r, n_out, n_in, dtype, twin)
     # mini-batch's first few: those must change no output, and no row of Out
     # past r may be written
     rng = np.random.default_rng(r + n_out)
-    A = rng.random((r + 9, n_in)).astype(dtype)
+    A = _read_only(rng.random((r + 9, n_in)).astype(dtype))
     rows = rng.permutation(r + 9)
     W = rng.standard_normal((n_out, n_in)).astype(dtype)
     b = rng.standard_normal(n_out).astype(dtype)
     outs = []
     for extra in (0, 1, 5):
         out = np.full((r + 3, n_out), np.nan, dtype)
-        getattr(K, "_forward_layer" + twin)(A, rows[:r + extra], r, W, b, out, dtype(0))
+        _forward_as_trained(getattr(K, "_forward_layer" + twin), A, rows[:r + extra], r, W, b, out,
+                            0, r + 3, 0, n_out, dtype(0))
         assert np.all(np.isnan(out[r:])) and not np.any(np.isnan(out[:r]))
         outs.append(out[:r])
     assert all(np.array_equal(outs[0], o) for o in outs[1:])
@@ -275,15 +299,15 @@ def test_inplace_sigmoid_touches_only_its_block_and_matches_numpy(i0, i1, j0, j1
 def test_update_layer_matches_numpy(r, n_out, n_in, dtype, decay, twin):
     rng = np.random.default_rng(r * 7 + n_in)
     D = rng.standard_normal((r, n_out)).astype(dtype)
-    A = rng.random((r + 3, n_in)).astype(dtype)
+    A = _read_only(rng.random((r + 3, n_in)).astype(dtype))
     rows = rng.permutation(r + 3)[:r]
     W = rng.standard_normal((n_out, n_in)).astype(dtype)
     b = rng.standard_normal(n_out).astype(dtype)
     W0, b0 = W.astype(np.float64), b.astype(np.float64)
     step = 0.3 / r
     D64, A64 = D.astype(np.float64), A[rows].astype(np.float64)
-    getattr(K, "_update_layer" + twin)(D, A, rows, r, W, b, decay, dtype(-step),
-                                        _update_scratch(dtype), True)
+    _update_as_trained(getattr(K, "_update_layer" + twin), D, A, rows, r, W, b, decay, dtype(-step),
+                       _update_scratch(dtype), True)
     np.testing.assert_allclose(W, decay * W0 - step * D64.T @ A64, **_fused_tol(dtype))
     np.testing.assert_allclose(b, b0 - step * D64.sum(axis=0), **_fused_tol(dtype))
 
@@ -361,15 +385,15 @@ def test_update_layer_adds_each_example_in_order_with_one_rounding(r, n_out, n_i
     # one fused multiply-add per example, in order, from the weight itself.
     rng = np.random.default_rng(r + n_out * n_in)
     D = rng.standard_normal((r, n_out))
-    A = rng.random((r + 2, n_in))
+    A = _read_only(rng.random((r + 2, n_in)))
     rows = rng.permutation(r + 2)[:r]
     W = rng.standard_normal((n_out, n_in))
     W0 = W.copy()
     neg_step = -0.3 / r
     P = neg_step * D
     D0 = D.copy()
-    getattr(K, "_update_layer" + twin)(D, A, rows, r, W, np.zeros(n_out), 1.0, neg_step,
-                                        _update_scratch(np.float64), own)
+    _update_as_trained(getattr(K, "_update_layer" + twin), D, A, rows, r, W, np.zeros(n_out), 1.0,
+                       neg_step, _update_scratch(np.float64), own)
     assert np.array_equal(D, D0)
     expect = np.array([[_fma_steps(W0[j, k], P[:, j], A[rows, k]) for k in range(n_in)]
                        for j in range(n_out)])
