@@ -379,6 +379,11 @@ fjit = numba.njit(**_FAST)
 #: as a function of its own. Each compiled level re-optimised every function
 #: below it, so a first run (empty cache) spent 25-27 s compiling the training
 #: kernel; inlined, 18-19 s (2-vCPU AMD EPYC), with the same bits and speed.
+#: But numba deep-copies an inlined function's IR at each call site, at a
+#: cost that grows with its size squared (every block's copy copies the
+#: scope's variables): the levels above _train_segment are one function
+#: (``_epoch_kernel``), which cut a first run's compiling from 26.5 to 19.6 s
+#: (2-vCPU Intel Xeon).
 _fjit_inline = numba.njit(inline="always", **_FAST)
 
 #: bytes of each input row a forward block of five examples takes at a time:
@@ -2702,33 +2707,78 @@ def _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat,
     _keep_alive(WTs_buf)
 
 
-@_fjit_inline
-def _train_epoch(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, lmbda,
-                 cost_kind, scal, ident, lo, hi, t, nthr, sync, wide):
-    """``train_epoch_fused``, with its dense layers' kernels in 512-bit vectors if ``wide``."""
-    # the caller holds every argument for the whole call: no counting (_unowned)
-    X, Y, perm, sizes, wflat, bflat, aflat, dflat, scal, ident, sync = (
-        _unowned(X), _unowned(Y), _unowned(perm), _unowned(sizes), _unowned(wflat),
-        _unowned(bflat), _unowned(aflat), _unowned(dflat), _unowned(scal), _unowned(ident),
-        _unowned(sync))
-    sp = (_unowned(sp[0]), _unowned(sp[1]), _unowned(sp[2]), _unowned(sp[3]), _unowned(sp[4]))
-    helper = t > 0
-    if not helper:
-        sync[STAMPS[0]] = _cycles()
-    mark = sync[MARK]
-    cut = lo + mark if 0 < mark and lo + mark < hi else -1  # the marked part's end, if any
-    # Threads late at the start (_join_late): thread 0 trains alone
-    # (``team`` 1) up to ``end``, looks for them, and so on; one call site of
-    # the training step, so it is compiled once.
-    start, end, team = _join_late(sizes, m, lo, hi, cut, t, nthr, sync)
-    while start < hi:
-        _train_run(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, lmbda,
-                   cost_kind, scal, ident, start, end, cut, t, team, sync, wide)
-        start = end
-        if team < nthr:
-            end, team = _look_for_team(m, start, hi, cut, nthr, sync)
-    if helper:
-        _atomic_add(sync, DONE, 1)
+def _epoch_kernel(wide):
+    """The Python function of ``train_epoch_fused`` (``wide`` False) and of
+    its 512-bit twin (True): ``wide`` is a constant of each one's compiled
+    code, and it passes it on to the dense layers' kernels.
+
+    One function compiled twice, where two jitted entries called one inlined
+    body before: numba copied the whole training step's IR into each (2 s
+    of a first run's compiling).
+    """
+
+    def train_epoch(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, lmbda,
+                    cost_kind, scal, ident, lo, hi, t, nthr, sync):
+        if wide:
+            _prefer_512_bit()
+        # the caller holds every argument for the whole call: no counting (_unowned)
+        X, Y, perm, sizes, wflat, bflat, aflat, dflat, scal, ident, sync = (
+            _unowned(X), _unowned(Y), _unowned(perm), _unowned(sizes), _unowned(wflat),
+            _unowned(bflat), _unowned(aflat), _unowned(dflat), _unowned(scal), _unowned(ident),
+            _unowned(sync))
+        sp = (_unowned(sp[0]), _unowned(sp[1]), _unowned(sp[2]), _unowned(sp[3]), _unowned(sp[4]))
+        helper = t > 0
+        if not helper:
+            sync[STAMPS[0]] = _cycles()
+        mark = sync[MARK]
+        cut = lo + mark if 0 < mark and lo + mark < hi else -1  # the marked part's end, if any
+        if sparse:
+            sp = (sp[0], sp[1], sp[2], sp[3], _wt_view(sp[4], sizes[1]))
+        n = Y.shape[0]
+        decay = 1.0 - eta * lmbda / n
+        # Threads late at the start (_join_late): thread 0 trains alone
+        # (``team`` 1) up to ``end``, looks for them, and so on. One loop around
+        # one call site of the training step (and no function between them that
+        # numba inlines: each copied the whole step's IR, 2 s of a first run's
+        # compiling), so the step is compiled once.
+        start, end, team = _join_late(sizes, m, lo, hi, cut, t, nthr, sync)
+        while start < hi:
+            # A run: [start, end) on ``team`` threads.
+            # The sparse input layer trains in WT (its weights transposed) from
+            # the epoch's first segment to its last; between them W's block of
+            # wflat is stale (the engine calls ``wt_into_weights`` if an epoch
+            # stops early). Copied at every segment, each thread's columns of WT
+            # also moved between the cores twice a segment (at [784, 30, 10],
+            # m = 10, each extra segment cost 0.27-0.42 ms before, 0.06-0.34 ms
+            # after; benchmarks/results/2026-11-28/segments-sixteenth.txt, a
+            # noisy measurement).
+            if t == 0:
+                scal[0] = 0.0
+                if sparse and start == 0:
+                    _wt_copy(_weights_view(wflat, sizes, 0), sp[4], True)
+            if team > 1:
+                _barrier(sync, team)
+            # One part, or two: the marked wake-up part up to ``cut``, then the
+            # rest, met at a barrier between them as two runs would (the same bits).
+            a = start
+            while a < end:
+                b = cut if a < cut < end else end
+                _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta,
+                               decay, cost_kind, scal, ident, a, b, t, team, sync, wide)
+                if team > 1:
+                    _barrier(sync, team)
+                if t == 0:
+                    sync[STAMPS[1] if b == cut else STAMPS[2]] = _cycles()
+                a = b
+            if t == 0 and sparse and end >= n:
+                _wt_copy(_weights_view(wflat, sizes, 0), sp[4], False)
+            start = end
+            if team < nthr:
+                end, team = _look_for_team(m, start, hi, cut, nthr, sync)
+        if helper:
+            _atomic_add(sync, DONE, 1)
+
+    return train_epoch
 
 
 #: samples (whole mini-batches, at least one) thread 0 trains alone between
@@ -2818,44 +2868,6 @@ def _post_start(sync, start, hi, nthr):
         _atomic_add(sync, DONE, nthr - 1)
 
 
-@_fjit_inline
-def _train_run(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, lmbda,
-               cost_kind, scal, ident, lo, hi, cut, t, nthr, sync, wide):
-    """Thread ``t``'s share of training [lo, hi) with ``nthr`` threads, cut
-    at ``cut`` (the marked part's end, -1 for none) into two parts."""
-    if sparse:
-        sp = (sp[0], sp[1], sp[2], sp[3], _wt_view(sp[4], sizes[1]))
-    n = Y.shape[0]
-    decay = 1.0 - eta * lmbda / n
-    # The sparse input layer trains in WT (its weights transposed) from the
-    # epoch's first segment to its last; between them W's block of wflat is
-    # stale (the engine calls ``wt_into_weights`` if an epoch stops early).
-    # Copied at every segment, each thread's columns of WT also moved between
-    # the cores twice a segment (at [784, 30, 10], m = 10, each extra segment
-    # cost 0.27-0.42 ms before, 0.06-0.34 ms after; benchmarks/results/
-    # 2026-11-28/segments-sixteenth.txt, a noisy measurement).
-    if t == 0:
-        scal[0] = 0.0
-        if sparse and lo == 0:
-            _wt_copy(_weights_view(wflat, sizes, 0), sp[4], True)
-    if nthr > 1:
-        _barrier(sync, nthr)
-    # One part, or two: the marked wake-up part up to ``cut``, then the
-    # rest, met at a barrier between them as two runs would (the same bits).
-    start = lo
-    while start < hi:
-        end = cut if start < cut < hi else hi
-        _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, decay,
-                       cost_kind, scal, ident, start, end, t, nthr, sync, wide)
-        if nthr > 1:
-            _barrier(sync, nthr)
-        if t == 0:
-            sync[STAMPS[1] if end == cut else STAMPS[2]] = _cycles()
-        start = end
-    if t == 0 and sparse and hi >= n:
-        _wt_copy(_weights_view(wflat, sizes, 0), sp[4], False)
-
-
 @fjit
 def wt_into_weights(wflat, sizes, WT):
     """The sparse input layer's weights from WT (``sp[4]`` of the fused
@@ -2863,9 +2875,15 @@ def wt_into_weights(wflat, sizes, WT):
     _wt_copy(_weights_view(wflat, sizes, 0), _wt_view(WT, sizes[1]), False)
 
 
-@fjit
-def train_epoch_fused(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, lmbda,
-                      cost_kind, scal, ident, lo, hi, t, nthr, sync):
+def _entry(py_func, name, doc):
+    """``py_func`` jitted under ``name`` (numba's cache names its files by it)."""
+    py_func.__name__ = py_func.__qualname__ = name
+    py_func.__doc__ = doc
+    return fjit(py_func)
+
+
+train_epoch_fused = _entry(
+    _epoch_kernel(False), "train_epoch_fused",
     """Train the mini-batches of ``m`` rows of ``X`` that start at ``lo, lo+m, ... < hi``.
 
     The epoch's order is ``perm``; a whole epoch is ``lo=0, hi=len(X)``, and
@@ -2902,23 +2920,16 @@ def train_epoch_fused(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dfl
     ``EXAMPLE_ALIGN``), so the result does not depend on the thread count,
     bit for bit; thread 0 trains the first mini-batches alone while its
     helpers are late (``_join_late``).
-    """
-    _train_epoch(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, lmbda,
-                 cost_kind, scal, ident, lo, hi, t, nthr, sync, False)
+    """)
 
-
-@fjit
-def train_epoch_fused_v512(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta,
-                           lmbda, cost_kind, scal, ident, lo, hi, t, nthr, sync):
+train_epoch_fused_v512 = _entry(
+    _epoch_kernel(True), "train_epoch_fused_v512",
     """``train_epoch_fused`` in 512-bit vectors where the CPU has them (``_prefer_512_bit``),
     for networks with a dense layer of ``config.WIDE_MIN_WEIGHTS`` weights or more (the
     engine chooses). Its sums of products round as 8-lane float64 vectors add them up,
     so its results differ from ``train_epoch_fused``'s in the last bits (both are held
     to the per-example reference); like it, it gives the same bits for any thread
-    count and segmentation."""
-    _prefer_512_bit()
-    _train_epoch(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, lmbda,
-                 cost_kind, scal, ident, lo, hi, t, nthr, sync, True)
+    count and segmentation.""")
 
 
 #: rows per block when a whole data set is pushed forward
