@@ -76,20 +76,38 @@ class _Prefer512BitAttributes(ir.values.FunctionAttributes):
         return super()._to_list(ret_type) + ['"prefer-vector-width"="512"']
 
 
+def _mark_512_bit(builder):
+    fn = builder.function
+    old = fn.attributes
+    if AVX512 and not isinstance(old, _Prefer512BitAttributes):
+        marked = _Prefer512BitAttributes()
+        set.update(marked, old)  # already checked by add()
+        marked.alignstack = old.alignstack
+        marked.personality = old.personality
+        fn.attributes = marked
+
+
 @intrinsic
 def _prefer_512_bit(typingctx):
     """Compile the calling kernel for 512-bit vectors where the CPU has them (see above)."""
     def codegen(context, builder, sig, args):
-        fn = builder.function
-        old = fn.attributes
-        if AVX512 and not isinstance(old, _Prefer512BitAttributes):
-            marked = _Prefer512BitAttributes()
-            set.update(marked, old)  # already checked by add()
-            marked.alignstack = old.alignstack
-            marked.personality = old.personality
-            fn.attributes = marked
+        _mark_512_bit(builder)
         return context.get_dummy_value()
     return types.none(), codegen
+
+
+@intrinsic
+def _prefer_512_bit_if(typingctx, wide):
+    """``_prefer_512_bit()`` if ``wide``, which must be a constant of the
+    compiled code (the mark is made as it compiles, not as it runs)."""
+    if not isinstance(wide, types.BooleanLiteral):
+        return None
+
+    def codegen(context, builder, sig, args):
+        if wide.literal_value:
+            _mark_512_bit(builder)
+        return context.get_dummy_value()
+    return types.none(wide), codegen
 
 
 def _panel_bytes(builder):
@@ -2713,14 +2731,13 @@ def _epoch_kernel(wide):
     code, and it passes it on to the dense layers' kernels.
 
     One function compiled twice, where two jitted entries called one inlined
-    body before: numba copied the whole training step's IR into each (2 s
-    of a first run's compiling).
+    body before: numba copied the whole training step's IR into each (see
+    ``_fjit_inline``).
     """
 
     def train_epoch(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta, lmbda,
                     cost_kind, scal, ident, lo, hi, t, nthr, sync):
-        if wide:
-            _prefer_512_bit()
+        _prefer_512_bit_if(wide)
         # the caller holds every argument for the whole call: no counting (_unowned)
         X, Y, perm, sizes, wflat, bflat, aflat, dflat, scal, ident, sync = (
             _unowned(X), _unowned(Y), _unowned(perm), _unowned(sizes), _unowned(wflat),
@@ -2737,10 +2754,8 @@ def _epoch_kernel(wide):
         n = Y.shape[0]
         decay = 1.0 - eta * lmbda / n
         # Threads late at the start (_join_late): thread 0 trains alone
-        # (``team`` 1) up to ``end``, looks for them, and so on. One loop around
-        # one call site of the training step (and no function between them that
-        # numba inlines: each copied the whole step's IR, 2 s of a first run's
-        # compiling), so the step is compiled once.
+        # (``team`` 1) up to ``end``, looks for them, and so on: one call site
+        # of the training step, so it is compiled once.
         start, end, team = _join_late(sizes, m, lo, hi, cut, t, nthr, sync)
         while start < hi:
             # A run: [start, end) on ``team`` threads.
