@@ -192,7 +192,10 @@ def _forward_as_trained(kernel, A, rows, r, W, b, Out, i0, i1, j0, j1, last):
 
 @numba.njit
 def _update_as_trained(kernel, D, A, rows, r, W, b, decay, neg_step, P, own):
-    kernel(D[:, 0:D.shape[1]], A, rows, r, W, b, decay, neg_step, P, own)
+    # D's columns as a block of wider rows (a thread's neurons), as training passes them
+    wider = np.zeros((D.shape[0], D.shape[1] + 3), D.dtype)
+    wider[:, 2:D.shape[1] + 2] = D
+    kernel(wider[:, 2:D.shape[1] + 2], A, rows, r, W, b, decay, neg_step, P, own)
 
 
 def _read_only(a):
