@@ -2838,7 +2838,7 @@ def _join_late(sizes, m, lo, hi, cut, t, nthr, sync):
     weights = 0
     for l in range(len(sizes) - 1):
         weights += sizes[l] * sizes[l + 1]
-    piece = min(max(1, SOLO_SAMPLES // m) * m, hi - lo)
+    piece = _solo_end(m, lo, hi, -1) - lo  # thread 0's first piece alone
     patience = max(SPIN_CYCLES, int(SOLO_CYCLES_PER_WEIGHT * piece * weights) // 2)
     arrived = _atomic_add(sync, 2, 1) + 1
     t0: int = _cycles()
