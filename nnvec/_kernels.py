@@ -2419,8 +2419,19 @@ STAMPS = (10, 11, 12)
 #: sample (plus 1) from which the whole team trains; up to it thread 0 has
 #: trained alone while its helpers were on their way (``_join_late``)
 START = 13
-#: ``sync``'s length (see ``DONE``, ``MARK``, ``STAMPS``, ``START``)
-SYNC_SLOTS = 14
+#: the slots of ``train_epoch_fused``'s ``sync`` that may hold, set by the
+#: caller, a time limit: ``BUDGET`` cycle-counter ticks from the kernel's
+#: entry, checked every ``PIECE`` mini-batches while a team of threads
+#: trains (where they meet anyway, at a barrier). Past it, the team stops
+#: there and thread 0 posts the sample (plus 1) it stopped at in
+#: ``STOPPED`` (else it stays 0: the run reached ``hi``). 0 in either: no limit.
+#: So the caller can plan long runs and still hear of a stall within
+#: ``PIECE`` mini-batches (see ``_threads.ThreadGovernor``).
+BUDGET = 14
+PIECE = 15
+STOPPED = 16
+#: ``sync``'s length (see ``DONE``, ``MARK``, ``STAMPS``, ``START``, ``BUDGET``)
+SYNC_SLOTS = 17
 
 
 @fjit
@@ -2749,6 +2760,8 @@ def _epoch_kernel(wide):
             sync[STAMPS[0]] = _cycles()
         mark = sync[MARK]
         cut = lo + mark if 0 < mark and lo + mark < hi else -1  # the marked part's end, if any
+        budget = sync[BUDGET]
+        piece = sync[PIECE] * m
         if sparse:
             sp = (sp[0], sp[1], sp[2], sp[3], _wt_view(sp[4], sizes[1]))
         n = Y.shape[0]
@@ -2773,15 +2786,26 @@ def _epoch_kernel(wide):
                     _wt_copy(_weights_view(wflat, sizes, 0), sp[4], True)
             if team > 1:
                 _barrier(sync, team)
-            # One part, or two: the marked wake-up part up to ``cut``, then the
-            # rest, met at a barrier between them as two runs would (the same bits).
+            # In parts met at a barrier between them, as separate runs would
+            # be (the same bits): the marked wake-up part up to ``cut``, and
+            # on a team, pieces of ``PIECE`` mini-batches, after each of
+            # which thread 0 looks at the time (``BUDGET``).
             a = start
             while a < end:
                 b = cut if a < cut < end else end
+                if team > 1 and 0 < piece < b - a:
+                    b = a + piece
                 _train_segment(X, sp, sparse, Y, perm, m, sizes, wflat, bflat, aflat, dflat, eta,
                                decay, cost_kind, scal, ident, a, b, t, team, sync, wide)
                 if team > 1:
+                    # posted before the barrier, so every thread reads it after
+                    # (not at the marked part's end: the caller times the rest)
+                    if (t == 0 and budget > 0 and b < end and b != cut
+                            and _cycles() - sync[STAMPS[0]] >= budget):
+                        _atomic_add(sync, STOPPED, b + 1)
                     _barrier(sync, team)
+                    if _atomic_load(sync, STOPPED) != 0:
+                        end = hi = b
                 if t == 0:
                     sync[STAMPS[1] if b == cut else STAMPS[2]] = _cycles()
                 a = b
@@ -2934,7 +2958,9 @@ train_epoch_fused = _entry(
     computed by the same code for any ``nthr`` (see ``FORWARD_ALIGN``,
     ``EXAMPLE_ALIGN``), so the result does not depend on the thread count,
     bit for bit; thread 0 trains the first mini-batches alone while its
-    helpers are late (``_join_late``).
+    helpers are late (``_join_late``). A team may stop before ``hi`` on the
+    caller's time limit (``BUDGET``), at the end of a piece: ``sync[STOPPED]``
+    then says where, and the next call goes on from there.
     """)
 
 train_epoch_fused_v512 = _entry(

@@ -28,7 +28,14 @@ switches (to more threads only after ``WINS_TO_GROW`` wins in a row, which
 also resets their wait). The current count gives way to fewer threads when
 a segment is clearly slower than their last probe, or ``SLOW_SEGMENTS`` in
 a row are slower. After a switch, segments grow from probe size to
-``SEGMENT_S``, so a wrong switch is caught after a few milliseconds. After
+``SEGMENT_S``, so a wrong switch is caught after a few milliseconds. A
+segment on several threads looks at the time every ``MULTI_MAX_BATCHES``
+mini-batches, where its threads meet anyway, and stops there once it has
+run ``STOP_FACTOR`` times as long as planned (``budget_s``; the kernel
+reads the cycle counter, whose rate the engine learns from earlier runs):
+a load that comes mid-segment is noticed as soon as with segments of that
+many mini-batches, without paying for handing the helpers their work at
+each (where there is no cycle counter, segments are cut there). After
 any change of thread count, the start of the next segment (a probe's first
 third, else one mini-batch) trains but is not judged: it pays for waking
 idle helpers and moving the weights between the cores' caches. The engine
@@ -76,6 +83,7 @@ from .config import (
     PROBE_S,
     SEGMENT_S,
     SLOW_SEGMENTS,
+    STOP_FACTOR,
     SWITCH_MARGIN,
     TIE_RATIO,
     WINS_TO_GROW,
@@ -357,6 +365,10 @@ class ThreadGovernor:
         # its wake-up part and the segment after it together, ``warm`` samples
         # of it the wake-up; else the wake-up part is a segment of its own.
         self.timed_inside = False
+        # Whether the caller can stop a multi-thread run on a time limit
+        # (``budget_s``, checked every MULTI_MAX_BATCHES mini-batches): then
+        # such segments are planned by SEGMENT_S alone, not cut at that many.
+        self.stoppable = False
         self.warm = 0
         self.wake = None  # (threads, n_samples, seconds) of the last wake-up segment
         self.seconds = dict.fromkeys(self.choices, 0.0)
@@ -374,6 +386,14 @@ class ThreadGovernor:
             return FIRST_BATCHES
         b = max(1, math.ceil(seconds / (est * m)))
         return b if cap is None else min(b, cap)
+
+    def budget_s(self, threads, n_samples):
+        """Seconds after which a run of ``n_samples`` on ``threads`` should stop
+        (``STOP_FACTOR`` times its estimate), or None: one thread, or no estimate."""
+        est = self.per_sample.get(threads)
+        if threads <= 1 or est is None:
+            return None
+        return STOP_FACTOR * est * n_samples
 
     def begin(self):
         """An epoch starts: the helper threads have been idle (see ``plan``)."""
@@ -443,7 +463,8 @@ class ThreadGovernor:
                 if starting or self.last == other or remaining >= b * m:
                     return other, b * m
         target = self._batches(SEGMENT_S, self.current, m,
-                               MULTI_MAX_BATCHES if self.current > 1 else None)
+                               MULTI_MAX_BATCHES if self.current > 1 and not self.stoppable
+                               else None)
         b = target
         if self.grow is not None:  # slow start after a switch
             b = min(target, 2 * self.grow)
@@ -624,6 +645,28 @@ def _cpu_reader():
 _CURRENT_CPU = _cpu_reader()
 
 
+_CYCLE_HZ = [0.0]  # the cycle counter's ticks per second, as learnt (0: not yet)
+
+
+def note_cycle_rate(sync, seconds):
+    """Learn the cycle counter's rate from a run's readings (``_kernels.STAMPS``)
+    and its wall ``seconds``.
+
+    The wall time includes the caller's own overhead, so each run's reading
+    is at most the true rate: the highest is kept (runs of 1 ms or more).
+    """
+    entry, _, end = (int(sync[i]) for i in _kernels.STAMPS)
+    if 0 < entry < end and seconds >= 1e-3:
+        _CYCLE_HZ[0] = max(_CYCLE_HZ[0], (end - entry) / seconds)
+
+
+def budget_cycles(seconds):
+    """``seconds`` in the cycle counter's ticks (at least 1), or 0 while its rate is unknown."""
+    if seconds is None or _CYCLE_HZ[0] <= 0:
+        return 0
+    return max(1, int(seconds * _CYCLE_HZ[0]))
+
+
 def marked_seconds(sync, seconds):
     """Seconds of a run's marked part (``_kernels.MARK``) out of its ``seconds``.
 
@@ -698,10 +741,11 @@ class _Placement:
 class Team:
     """Helper threads that run a kernel's other shares beside the caller's.
 
-    ``run(fn, nthr, *args, mark=0)`` calls ``fn(*args, t, nthr, sync)`` for
-    ``t = 1 .. nthr-1`` on helper threads and ``t = 0`` on the calling
-    thread, with one fresh ``sync`` (int64, ``_kernels.SYNC_SLOTS`` long,
-    zero but ``sync[_kernels.MARK] = mark``) for the run, and returns that
+    ``run(fn, nthr, *args, mark=0, budget=0, piece=0)`` calls
+    ``fn(*args, t, nthr, sync)`` for ``t = 1 .. nthr-1`` on helper threads
+    and ``t = 0`` on the calling thread, with one fresh ``sync`` (int64,
+    ``_kernels.SYNC_SLOTS`` long, zero but ``mark``, ``budget`` and ``piece``
+    in the slots ``_kernels.MARK``, ``BUDGET`` and ``PIECE``) for the run, and returns that
     ``sync`` when all have: when ``sync[_kernels.DONE]`` counts every
     helper (nnvec's kernels add 1 from each helper when it is finished with
     their arguments, or from thread 0 for helpers that came too late to
@@ -745,9 +789,11 @@ class Team:
         self._ids = [f.result() for f in [pool.submit(started) for _ in range(helpers)]]
         return pool
 
-    def run(self, fn, nthr, *args, mark=0):
+    def run(self, fn, nthr, *args, mark=0, budget=0, piece=0):
         sync = np.zeros(_kernels.SYNC_SLOTS, np.int64)
         sync[_kernels.MARK] = mark
+        sync[_kernels.BUDGET] = budget
+        sync[_kernels.PIECE] = piece
         if nthr == 1:
             fn(*args, 0, 1, sync)
             return sync

@@ -38,8 +38,10 @@ from ._threads import (
     Team,
     available_cores,
     borrow_team,
+    budget_cycles,
     give_back_team,
     marked_seconds,
+    note_cycle_rate,
     numba_pool_size,
     prediction_team,
     shared_governor,
@@ -49,6 +51,7 @@ from .config import (
     AUTO_BATCHED_LARGE_WEIGHTS,
     AUTO_BATCHED_MIN_M,
     AUTO_BATCHED_MIN_WEIGHTS,
+    MULTI_MAX_BATCHES,
     WIDE_MIN_WEIGHTS,
 )
 from .costs import CrossEntropyCost, QuadraticCost
@@ -424,14 +427,23 @@ class Network(BaseNetwork):
                     nthr, count = gov.plan(m, n - lo)
                     hi = min(n, lo + count)
                     warm = gov.warm  # samples of the segment that wake its threads up
+                    # a team stops once it has taken far longer than planned
+                    # (a load came), looking every MULTI_MAX_BATCHES mini-batches
+                    budget = budget_cycles(gov.budget_s(nthr, hi - lo))
                     t0 = time.perf_counter()
                     sync = self._team.run(kernel, nthr, Xk, sp, sparse, Yk, perm,
                                           m, sizes, wflat, bflat, aflat, dflat, eta, lmbda,
-                                          cost_kind, scal, ident, lo, hi, mark=warm)
+                                          cost_kind, scal, ident, lo, hi, mark=warm,
+                                          budget=budget, piece=MULTI_MAX_BATCHES if budget else 0)
                     seconds = time.perf_counter() - t0
+                    if sync[_kernels.STOPPED]:
+                        hi = int(sync[_kernels.STOPPED]) - 1
                     warm_s = marked_seconds(sync, seconds) if warm else None
                     if warm and warm_s is None:  # no cycle counter: wake-ups run apart
                         gov.timed_inside = False
+                    if nthr > 1:
+                        note_cycle_rate(sync, seconds)
+                        gov.stoppable = budget_cycles(1.0) > 0
                     gov.record(nthr, hi - lo, seconds, m, warm_s)
                     lo = hi
             finally:

@@ -18,6 +18,7 @@ import pytest
 import nnvec
 from nnvec import _kernels, _threads
 from nnvec._threads import ThreadGovernor
+from nnvec.config import MULTI_MAX_BATCHES, SEGMENT_S, STOP_FACTOR
 
 
 def simulate(gov, batch_s, n=50_000, m=10, epochs=5, wake_s=0.0, rng=None):
@@ -625,6 +626,87 @@ def test_segments_with_a_marked_wake_up_part_are_bit_identical(mnist, monkeypatc
 
 
 @pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs numba's pool of 2 threads")
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="needs rdtsc")
+@pytest.mark.parametrize("compact", [False, True], ids=["dense", "sparse"])
+def test_a_team_past_its_time_limit_stops_at_a_piece_end_with_the_same_bits(
+        mnist, monkeypatch, compact):
+    # Every two-thread run gets a limit of one cycle (_kernels.BUDGET) and
+    # pieces of 3 mini-batches: the team stops after its first piece, says
+    # where (STOPPED), and the engine goes on from there; the epoch's weights
+    # are one whole thread's, bit for bit.
+    X, y = _first_rows(mnist, 1000, compact)
+    planned, done, stopped = [], [], []
+
+    class Whole(ThreadGovernor):
+        """Plans the rest of the epoch on two threads, two batches on one every third run."""
+
+        def plan(self, m, remaining):
+            self.warm = 0
+            planned.append(remaining)
+            return (1, min(remaining, 2 * m)) if len(planned) % 3 == 0 else (2, remaining)
+
+        def record(self, threads, n, seconds, m=1, warm_s=None):
+            done.append((threads, n))
+
+    run = _threads.Team.run
+
+    def spying(team, fn, nthr, *args, **kw):
+        sync = run(team, fn, nthr, *args, **kw)
+        if len(args) == 18:  # a training run: (..., lo, hi)
+            stopped.append((nthr, args[16], int(sync[_kernels.STOPPED])))
+        return sync
+
+    monkeypatch.setattr(_threads.Team, "run", spying)
+    monkeypatch.setattr(nnvec.engine, "budget_cycles", lambda seconds: 1)
+    monkeypatch.setattr(nnvec.engine, "MULTI_MAX_BATCHES", 3)
+    assert _same_as_one_thread(X, y, Whole((1, 2)), monkeypatch)
+    assert sum(n for _, n in done) == 1000
+    assert all(n == min(20, remaining)
+               for (threads, n), remaining in zip(done, planned) if threads == 1)
+    two = [(lo, at) for threads, lo, at in stopped if threads == 2]
+    assert len(two) >= 15 and len(two) == sum(1 for threads, _ in done if threads == 2)
+    # Every run of two threads but the epoch's last stopped after one piece
+    # of the team's (after any mini-batches thread 0 trained alone while its
+    # helper was on its way: _join_late), at a mini-batch's end.
+    for lo, at in two[:-1]:
+        assert at > 0 and (at - 1 - lo) >= 30 and (at - 1 - lo) % 10 == 0
+    assert any(at - 1 - lo == 30 for lo, at in two[:-1])
+
+
+def test_a_stoppable_governor_plans_multi_thread_segments_by_time_alone():
+    # A team that can stop on a time limit (the engine's, with a cycle
+    # counter) need not have its segments cut at MULTI_MAX_BATCHES.
+    for stoppable in (False, True):
+        gov = ThreadGovernor((2, 1))
+        gov.stoppable = stoppable
+        gov.record(2, 1000, 1000 * 1e-6, 10)  # 1 us per sample: 20 ms is 2,000 batches
+        gov.per_sample[1] = 2e-6
+        gov.last_probe = gov.clock  # no probe of one thread now
+        batches = math.ceil(SEGMENT_S / (gov.per_sample[2] * 10)) if stoppable else MULTI_MAX_BATCHES
+        assert gov.plan(10, 10**6) == (2, 10 * batches)
+    assert batches > 3 * MULTI_MAX_BATCHES
+    # a limit is STOP_FACTOR times the estimate, for more than one thread only
+    assert gov.budget_s(2, 5000) == pytest.approx(STOP_FACTOR * 5000 * 1e-6)
+    assert gov.budget_s(1, 5000) is None  # one thread: no stall to bound
+    assert ThreadGovernor((1, 2)).budget_s(2, 5000) is None  # nothing measured yet
+
+
+def test_cycle_budgets_from_the_rate_the_runs_showed(monkeypatch):
+    monkeypatch.setattr(_threads, "_CYCLE_HZ", [0.0])
+    assert _threads.budget_cycles(0.01) == 0  # rate unknown: no limit
+    sync = np.zeros(_kernels.SYNC_SLOTS, np.int64)
+    entry, _, end = _kernels.STAMPS
+    sync[[entry, end]] = 1_000, 1_000 + 2_000_000
+    _threads.note_cycle_rate(sync, 0.002)  # 2e6 ticks in 2 ms: 1 GHz
+    _threads.note_cycle_rate(sync, 0.004)  # a slower reading (overhead) is not kept
+    sync[end] = 0
+    _threads.note_cycle_rate(sync, 0.001)  # no readings: nothing learnt
+    assert _threads._CYCLE_HZ[0] == pytest.approx(1e9)
+    assert _threads.budget_cycles(0.01) == 10_000_000
+    assert _threads.budget_cycles(None) == 0 and _threads.budget_cycles(1e-12) == 1
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs numba's pool of 2 threads")
 def test_without_clock_readings_wake_ups_run_apart(mnist, monkeypatch):
     # Where the kernel leaves no cycle-counter readings, the engine turns
     # the merged wake-up off for that governor (separate runs, as before);
@@ -742,18 +824,19 @@ def test_team_runs_return_their_sync_with_the_mark():
     seen = []
 
     def fn(t, nthr, sync):
-        seen.append(int(sync[_kernels.MARK]))
+        seen.append(tuple(int(sync[i]) for i in (_kernels.MARK, _kernels.BUDGET, _kernels.PIECE)))
         if t >= 1:
             sync[_kernels.DONE] += 1
 
     team = _threads.Team(1)
     try:
         for nthr in (1, 2):
-            sync = team.run(fn, nthr, mark=30)
+            sync = team.run(fn, nthr, mark=30, budget=7, piece=5)
             assert sync.shape == (_kernels.SYNC_SLOTS,) and sync[_kernels.MARK] == 30
+            assert sync[_kernels.STOPPED] == 0
     finally:
         team.close()
-    assert seen == [30, 30, 30]
+    assert seen == [(30, 7, 5)] * 3
 
 
 def test_timed_inside_one_run_wakes_up_and_trains_on():
