@@ -4,7 +4,8 @@ Measures, in one session on one machine:
 
 * ``nnvec train`` with its defaults ([784, 30, 10], 30 epochs of m=10,
   eta=3.0, an evaluation on the 10,000 test images after each), run as a new
-  process: wall time (median of ``--runs`` runs, warm numba and data caches) and peak
+  process: wall time (median of ``--runs`` runs, warm numba and data caches,
+  and Python's bytecode of nnvec's modules written once, see ``main``) and peak
   resident memory (the child's ``ru_maxrss``);
 * the same with the data cache off (``NNVEC_CACHE_DIR=``: the images
   inflated and encoded again each run, as before that cache);
@@ -68,7 +69,14 @@ def main():
     env = dict(os.environ)
     with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as data_cache:
         cold = run_cli(dict(env, NUMBA_CACHE_DIR=cache, NNVEC_CACHE_DIR=data_cache))
-    run_cli(env)  # make sure the default caches are warm
+    # Make sure the default caches are warm, Python's bytecode of nnvec's
+    # modules among them: an install has it after its first run (pip writes
+    # it at install time for a regular install), but an environment with
+    # PYTHONDONTWRITEBYTECODE set (this project's sandboxes set it) never
+    # writes it, and every start then compiled nnvec's sources (0.03-0.06 s).
+    run_cli({k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"})
+    bytecode = os.path.exists(importlib.util.cache_from_source(
+        os.path.join(os.path.dirname(importlib.util.find_spec("nnvec").origin), "_kernels.py")))
     # the encoded images' cache (nnvec._datacache) off: warm numba cache only
     no_data_cache = dict(env, NNVEC_CACHE_DIR="")
     warm, warm_nd, ref = [], [], []
@@ -85,7 +93,8 @@ def main():
     res = {
         "machine": machine_info(), "command": "python benchmarks/chapter1_run.py "
         + " ".join(sys.argv[1:]), "python": sys.executable, "extras_installed": extras,
-        "cold": cold, "warm": warm, "warm_no_data_cache": warm_nd, "reference_epoch_s": ref,
+        "nnvec_bytecode_cached": bytecode, "cold": cold, "warm": warm,
+        "warm_no_data_cache": warm_nd, "reference_epoch_s": ref,
         "warm_wall_median_s": float(np.median([w["wall_s"] for w in warm])),
         "warm_no_data_cache_wall_median_s": float(np.median([w["wall_s"] for w in warm_nd])),
         "max_rss_mb": max(w["max_rss_mb"] for w in warm + warm_nd + [cold]),
@@ -95,6 +104,7 @@ def main():
                                              / res["reference_epoch_median_s"])
     print(f"CPU: {res['machine']['cpu']}")
     print(f"Python: {sys.executable} (optional packages installed: {', '.join(extras) or 'none'})")
+    print(f"Python bytecode of nnvec's modules: {'cached' if bytecode else 'not cached'}")
     print(f"nnvec train (whole chapter-1 run, warm cache): {res['warm_wall_median_s']:.2f} s "
           f"(median of {args.runs}; {[round(w['wall_s'], 2) for w in warm]})")
     print(f"nnvec train, warm numba cache, data cache off (NNVEC_CACHE_DIR=): "
