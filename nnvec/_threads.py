@@ -389,9 +389,10 @@ class ThreadGovernor:
 
     def budget_s(self, threads, n_samples):
         """Seconds after which a run of ``n_samples`` on ``threads`` should stop
-        (``STOP_FACTOR`` times its estimate), or None: one thread, or no estimate."""
+        (``STOP_FACTOR`` times its estimate), or None: one thread, no estimate,
+        or one count to choose from (stopping could change nothing)."""
         est = self.per_sample.get(threads)
-        if threads <= 1 or est is None:
+        if threads <= 1 or est is None or not self.adaptive:
             return None
         return STOP_FACTOR * est * n_samples
 

@@ -689,6 +689,9 @@ def test_a_stoppable_governor_plans_multi_thread_segments_by_time_alone():
     assert gov.budget_s(2, 5000) == pytest.approx(STOP_FACTOR * 5000 * 1e-6)
     assert gov.budget_s(1, 5000) is None  # one thread: no stall to bound
     assert ThreadGovernor((1, 2)).budget_s(2, 5000) is None  # nothing measured yet
+    fixed = ThreadGovernor((2,))
+    fixed.record(2, 1000, 1000 * 1e-6, 10)
+    assert fixed.budget_s(2, 5000) is None  # a fixed count: nothing to stop for
 
 
 def test_cycle_budgets_from_the_rate_the_runs_showed(monkeypatch):
