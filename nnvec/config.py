@@ -84,7 +84,7 @@ SEGMENT_S = 0.02
 #: multi-thread segment looks at the time every this many mini-batches and
 #: stops there once it has run STOP_FACTOR times as long as planned
 #: (``_kernels.BUDGET``); elsewhere such a segment has at most this many.
-#: Each segment hands the helpers their work and wakes them (0.1-0.4 ms on
+#: Each segment hands the helpers their work and wakes them (0.2-0.45 ms on
 #: the Xeon); capped, at m = 1 on [784, 30, 10] the default took 1.07-1.14x
 #: two fixed threads' time, 1.00-1.02x ended by time (2-vCPU Xeon; README).
 MULTI_MAX_BATCHES = 512
